@@ -1,0 +1,98 @@
+//! Stackful green threads for Rust: write plain blocking code, get the scaling of async.
+//!
+//! A green thread is a function running on its own small stack (a [corosensei] coroutine).
+//! Where it would block (`join`, `park`, `sleep`, and in later layers `read`, `recv`, `lock`)
+//! it hands its worker OS thread back to the scheduler, which runs another green thread;
+//! a timer (or another thread's `unpark`) makes it runnable again. A runtime runs many
+//! green threads on a few worker OS threads (M:N), balancing them with work-stealing queues.
+//!
+//! The API mirrors `std::thread`, so code moves over by changing imports:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let handles: Vec<_> = (0..10_000)
+//!     .map(|i| {
+//!         greenthread::spawn(move || {
+//!             greenthread::sleep(Duration::from_millis(10)); // parks only this green thread
+//!             i * 2
+//!         })
+//!     })
+//!     .collect();
+//! let sum: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+//! assert_eq!(sum, 9_999 * 10_000);
+//! ```
+//!
+//! # Concepts
+//!
+//! - **Green thread**: a thread of control the runtime schedules, not the kernel. Switching
+//!   between two is a function call's worth of register saving (nanoseconds), and one costs
+//!   a few KiB of memory, so a program can have hundreds of thousands.
+//! - **Switch point**: a call where a green thread may hand over its worker: [`park`],
+//!   [`sleep`], [`yield_now`], [`JoinHandle::join`]. Between switch points a green thread runs
+//!   undisturbed (cooperative scheduling).
+//! - **Runtime**: worker OS threads (one per core by default) plus timers. [`spawn`] uses a
+//!   global one started on first use; [`Runtime`] gives isolated ones with
+//!   [`block_on`](Runtime::block_on).
+//! - **Concurrency vs parallelism**: one worker interleaves many green threads (concurrency);
+//!   several workers run green threads at the same instant (parallelism).
+//!
+//! Everything works from plain OS threads too: [`current`], [`park`] and friends do what std
+//! does there, and a green thread and an OS thread can [`Thread::unpark`] each other.
+//!
+//! # Caveats
+//!
+//! - **Blocking std calls block the worker.** `std::thread::sleep`, `std::sync::Mutex::lock`
+//!   on a contended lock, blocking file or socket I/O: they stop the whole worker OS thread,
+//!   and with it every green thread queued there. Use this crate's versions.
+//! - **`std::thread_local!` is per worker, not per green thread.** Green threads share their
+//!   worker's thread-locals and migrate between workers at switch points. Worse, the compiler
+//!   may cache a thread-local's address across a call within one function, so after a switch
+//!   that resumed on another worker it would read the old worker's value
+//!   (rust-lang/unsafe-code-guidelines#602). Use [`thread_local!`](crate::thread_local) from
+//!   this crate (one value per green thread), or spawn with
+//!   [`Builder::stay_on_worker`] for code that must use std's. The runtime itself reads its
+//!   thread-locals only through `#[inline(never)]` accessors, fresh after every switch.
+//! - **OS-thread-bound state across a switch point.** A `std::sync::MutexGuard` held across
+//!   a switch point may be released by another OS thread, and can deadlock the worker.
+//!   Don't, or use `stay_on_worker`.
+//! - **Stack size.** Each green thread has a fixed stack (256 KiB by default, committed only as
+//!   used). Deep recursion or large arrays on the stack need
+//!   [`Builder::stack_size`]. An overflow never corrupts silently: it prints the green
+//!   thread's name, id and stack size with the fix, then aborts.
+//! - **`vm.max_map_count`.** Linux allows a process 65,530 memory mappings by default, and a
+//!   stack with a guard page takes two. Past about 24,500 guarded stacks (three eighths of the
+//!   limit) new stacks are *compact*: carved from large slabs, with overflow caught by a
+//!   canary checked at every switch instead of a guard page. A million parked green threads
+//!   work on a stock kernel this way. [`runtime::Builder::guard_pages`] chooses compact
+//!   stacks from the start. Raising the sysctl keeps guard pages for more stacks.
+//! - **Cooperative.** A green thread that computes for a long time without a switch point
+//!   holds its worker; call [`yield_now`] in long loops.
+//! - **Panics** unwind only the green thread that panicked; its [`JoinHandle::join`] returns
+//!   the payload. The runtime installs a panic hook that names green threads; one installed
+//!   after it replaces it.
+//!
+//! [corosensei]: https://docs.rs/corosensei
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    clippy::undocumented_unsafe_blocks
+)]
+
+mod coroutine;
+mod loom;
+mod reactor;
+pub mod runtime;
+mod scheduler;
+mod stack;
+pub mod thread;
+mod time;
+
+pub use runtime::Runtime;
+pub use stack::{DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
+pub use thread::{
+    AccessError, Builder, Cancelled, JoinHandle, LocalKey, Scope, ScopedJoinHandle, Thread,
+    ThreadId, current, is_green, park, park_timeout, scope, sleep, sleep_until, spawn, yield_now,
+};

@@ -1,0 +1,287 @@
+//! [`Runtime`]: a set of worker OS threads running green threads, and the global default one.
+//!
+//! # Shutdown
+//!
+//! Dropping a `Runtime` shuts it down in these steps:
+//!
+//! 1. Mark it shutting down and wake every worker (sleepers and the poller).
+//! 2. Each worker finishes the green thread it is running up to its next switch point, then
+//!    stops; no green thread is resumed after that. (A green thread that never reaches a
+//!    switch point holds this step up, as a never-returning function would `join`.)
+//! 3. Join the worker OS threads.
+//! 4. Unwind every green thread that has not finished, newest first, on the dropping thread:
+//!    each is resumed one last time with an unwind from its switch point, so the destructors
+//!    on its stack run (locks are released, buffers freed), and its `join` returns
+//!    `Err(`[`Cancelled`](crate::Cancelled)`)`. Green threads that never started just drop
+//!    their closure. While unwinding, switch points return at once instead of parking.
+//! 5. Drop the queues, timers and the reactor.
+//!
+//! The global runtime (used by `greenthread::spawn` on OS threads) is never dropped: at
+//! process exit its green threads simply stop, like OS threads at the end of `main`.
+//!
+//! Dropping a runtime from one of its own green threads cannot join the worker it runs on,
+//! so it hands the shutdown to a fresh OS thread and returns; that green thread is unwound
+//! at its next switch point.
+
+use std::io;
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle as OsJoinHandle;
+
+use crossbeam_deque::Worker as Deque;
+
+use crate::coroutine::current_task;
+use crate::reactor::Reactor;
+use crate::scheduler::worker::Worker;
+use crate::scheduler::{Config, Shared};
+use crate::stack::{self, DEFAULT_STACK_SIZE};
+use crate::thread::{self, JoinHandle};
+
+/// A green-thread runtime: worker OS threads, their run queues, timers and reactor.
+///
+/// Most programs never create one: [`spawn`](crate::spawn) starts the global runtime on first
+/// use. Create one for isolation (tests, embedding, a runtime per subsystem) or to choose the
+/// number of workers and the stack size.
+///
+/// # Examples
+///
+/// ```
+/// let rt = greenthread::Runtime::builder().workers(2).build()?;
+/// let data = vec![1, 2, 3];
+/// // block_on may borrow: `data` outlives the call.
+/// let sum = rt.block_on(|| data.iter().sum::<i32>());
+/// assert_eq!(sum, 6);
+/// # std::io::Result::Ok(())
+/// ```
+#[derive(Debug)]
+pub struct Runtime {
+    shared: Arc<Shared>,
+    workers: Vec<OsJoinHandle<()>>,
+}
+
+/// Configures a [`Runtime`].
+#[derive(Debug, Clone)]
+#[must_use = "a Builder does nothing until build is called"]
+pub struct Builder {
+    workers: Option<usize>,
+    stack_size: usize,
+    thread_name: String,
+    guard_pages: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder {
+            workers: None,
+            stack_size: DEFAULT_STACK_SIZE,
+            thread_name: "greenthread-worker".into(),
+            guard_pages: true,
+        }
+    }
+}
+
+impl Builder {
+    /// The number of worker OS threads (default: the available parallelism).
+    pub fn workers(mut self, n: usize) -> Builder {
+        self.workers = Some(n);
+        self
+    }
+
+    /// The default stack size of this runtime's green threads (default 256 KiB), rounded up
+    /// to whole pages and at least 16 KiB. `thread::Builder::stack_size` overrides it per
+    /// green thread.
+    pub fn stack_size(mut self, bytes: usize) -> Builder {
+        self.stack_size = bytes;
+        self
+    }
+
+    /// The name prefix of the worker OS threads (default `greenthread-worker`; workers are
+    /// named `<prefix>-0`, `<prefix>-1`, ...).
+    pub fn thread_name(mut self, name: String) -> Builder {
+        self.thread_name = name;
+        self
+    }
+
+    /// Whether stacks get a guard page (default: yes, until the process-wide budget of
+    /// guarded stacks is spent; see the crate docs on stacks). With `false` this runtime's
+    /// stacks are always compact: two kernel mappings per 128 MiB slab instead of two per
+    /// stack, for millions of green threads, with overflow caught by a canary at the next
+    /// switch instead of at once.
+    pub fn guard_pages(mut self, guard: bool) -> Builder {
+        self.guard_pages = guard;
+        self
+    }
+
+    /// Starts the runtime.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for zero workers or an absurd stack size; the OS error if the reactor
+    /// or a worker thread cannot be created (the workers already started are stopped).
+    pub fn build(self) -> io::Result<Runtime> {
+        let workers = match self.workers {
+            Some(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a greenthread runtime needs at least one worker",
+                ));
+            }
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let stack_size = stack::round_size(self.stack_size)?;
+        stack::overflow::install_handler();
+        thread::panic::install_hook();
+        let config = Config {
+            workers,
+            stack_size,
+            guard_pages: self.guard_pages,
+            thread_name: self.thread_name,
+        };
+        let deques: Vec<Deque<_>> = (0..workers).map(|_| Deque::new_fifo()).collect();
+        let stealers = deques.iter().map(Deque::stealer).collect();
+        let shared = Arc::new(Shared::new(config, stealers, Reactor::new()?));
+        let mut rt = Runtime {
+            shared: shared.clone(),
+            workers: Vec::with_capacity(workers),
+        };
+        for (index, deque) in deques.into_iter().enumerate() {
+            let shared = shared.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("{}-{index}", shared.config.thread_name))
+                .spawn(move || Worker::run(shared, index, deque))?;
+            rt.workers.push(handle);
+        }
+        Ok(rt)
+    }
+}
+
+impl Runtime {
+    /// A runtime with default settings: one worker per available core, 256 KiB guarded
+    /// stacks.
+    ///
+    /// # Errors
+    ///
+    /// As [`Builder::build`].
+    pub fn new() -> io::Result<Runtime> {
+        Runtime::builder().build()
+    }
+
+    /// A builder to configure a runtime.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// The number of worker OS threads.
+    pub fn workers(&self) -> usize {
+        self.shared.config.workers
+    }
+
+    /// Spawns a green thread on this runtime.
+    ///
+    /// # Panics
+    ///
+    /// If its stack cannot be mapped (use `thread::Builder` inside [`block_on`] to get the
+    /// error instead).
+    ///
+    /// [`block_on`]: Runtime::block_on
+    pub fn spawn<F, T>(&self, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        thread::Builder::new()
+            .spawn_on(&self.shared, f)
+            .expect("failed to spawn green thread")
+    }
+
+    /// Runs `f` as a green thread on this runtime and blocks the caller until it returns.
+    ///
+    /// `f` may borrow from the caller: it cannot outlive the call. A panic in `f` resumes in
+    /// the caller. Called from a green thread, only that green thread waits.
+    ///
+    /// # Panics
+    ///
+    /// Resumes `f`'s panic; panics if the green thread cannot be created.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = greenthread::Runtime::new()?;
+    /// let mut hits = 0;
+    /// rt.block_on(|| {
+    ///     for _ in 0..10 {
+    ///         greenthread::yield_now();
+    ///         hits += 1;
+    ///     }
+    /// });
+    /// assert_eq!(hits, 10);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn block_on<F, T>(&self, f: F) -> T
+    where
+        F: FnOnce() -> T + Send,
+        T: Send,
+    {
+        // SAFETY: we join the green thread before returning, and `join` returns only once its
+        // packet is set, which happens after `f` and everything it borrowed are done with
+        // (see `Builder::spawn_unchecked`). The runtime cannot shut down meanwhile: `&self`
+        // keeps it alive.
+        let inner = unsafe { thread::Builder::new().spawn_unchecked(&self.shared, None, f) }
+            .expect("failed to spawn green thread");
+        match inner.join() {
+            Ok(v) => v,
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let shared = self.shared.clone();
+        let workers = std::mem::take(&mut self.workers);
+        let on_own_worker = current_task().is_some_and(|t| Arc::ptr_eq(&t.shared, &shared));
+        let shutdown = move || shut_down(&shared, workers);
+        if on_own_worker {
+            let _ = std::thread::Builder::new()
+                .name("greenthread-shutdown".into())
+                .spawn(shutdown);
+        } else {
+            shutdown();
+        }
+    }
+}
+
+/// The numbered steps of the module docs.
+fn shut_down(shared: &Shared, workers: Vec<OsJoinHandle<()>>) {
+    shared.begin_shutdown(); // 1
+    for w in workers {
+        // 2, 3. A worker that panicked has already printed why; keep shutting down.
+        let _ = w.join();
+    }
+    shared.unwind_all(); // 4, 5
+}
+
+/// The global default runtime's shared state, started on first use.
+///
+/// Workers: `GREENTHREAD_WORKERS` if set to a positive number, else the available
+/// parallelism. An unusable value is reported once on stderr and ignored.
+pub(crate) fn global_shared() -> &'static Arc<Shared> {
+    static GLOBAL: OnceLock<Runtime> = OnceLock::new();
+    &GLOBAL
+        .get_or_init(|| {
+            let mut builder = Runtime::builder();
+            if let Ok(v) = std::env::var("GREENTHREAD_WORKERS") {
+                match v.trim().parse::<usize>() {
+                    Ok(n) if n > 0 => builder = builder.workers(n),
+                    _ => eprintln!(
+                        "greenthread: ignoring GREENTHREAD_WORKERS={v:?}: expected a positive \
+                         number of worker threads; using the available parallelism"
+                    ),
+                }
+            }
+            builder
+                .build()
+                .unwrap_or_else(|e| panic!("cannot start the global greenthread runtime: {e}"))
+        })
+        .shared
+}

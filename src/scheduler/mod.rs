@@ -1,0 +1,248 @@
+//! The scheduler: worker OS threads running green threads from work-stealing run queues.
+//!
+//! # Queues
+//!
+//! ```text
+//!             spawn / wake from outside the runtime          spawn / wake on a worker
+//!                          │                                          │
+//!                          ▼                                          ▼
+//!   injector (global, FIFO) ──batch──► worker i: LIFO slot ─► local deque (FIFO) ◄── stolen
+//!   inbox[i] (for green threads bound to worker i by `stay_on_worker`; never stolen)
+//! ```
+//!
+//! A worker takes, in order: the LIFO slot (the green thread it just woke, for message-passing
+//! locality; at most [`worker::MAX_LIFO_STREAK`] in a row so two ping-ponging green threads
+//! cannot starve the queue), its local deque, its inbox, a batch from the injector, then a
+//! batch stolen from a random victim. Every 61st pick it looks at its inbox and the injector
+//! *first* and fires due timers, so neither waits behind a busy local queue (Go and tokio use
+//! the same number). A yielding green thread goes to the back of the local deque.
+//!
+//! # Idle workers
+//!
+//! See [`idle`]: one idle worker waits in the reactor with the next timer deadline as its
+//! timeout; the others sleep on their own condvar. New work wakes one.
+//!
+//! # Ground rules
+//!
+//! - `Shared` is reachable from every `Task` and every worker; a worker's [`worker::Worker`]
+//!   (LIFO slot, local deque) is reachable only from its own OS thread, through a
+//!   thread-local read fresh by `#[inline(never)]` accessors.
+//! - The registry owns one `Arc` of every green thread that has not finished, so a parked
+//!   green thread (in no queue) stays alive, and shutdown can find and unwind it.
+
+pub(crate) mod idle;
+pub(crate) mod worker;
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use crossbeam_deque::{Injector, Stealer};
+use parking_lot::Mutex;
+
+use crate::coroutine::{Task, current_task};
+use crate::reactor::Reactor;
+use crate::thread::{Thread, ThreadId};
+use crate::time::{TimerKey, Timers};
+use idle::Idle;
+
+/// A runtime's fixed settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) workers: usize,
+    pub(crate) stack_size: usize,
+    pub(crate) guard_pages: bool,
+    pub(crate) thread_name: String,
+}
+
+/// What a worker exposes to the others.
+#[derive(Debug)]
+pub(crate) struct Remote {
+    /// Steals from the worker's local deque.
+    pub(crate) stealer: Stealer<Arc<Task>>,
+    /// Green threads bound to this worker; only it pops from here.
+    pub(crate) inbox: Injector<Arc<Task>>,
+}
+
+/// Everything the workers of one runtime share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) injector: Injector<Arc<Task>>,
+    pub(crate) remotes: Box<[Remote]>,
+    pub(crate) idle: Idle,
+    pub(crate) timers: Timers,
+    pub(crate) reactor: Reactor,
+    registry: Registry,
+    shutdown: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        config: Config,
+        stealers: Vec<Stealer<Arc<Task>>>,
+        reactor: Reactor,
+    ) -> Shared {
+        let workers = stealers.len();
+        Shared {
+            config,
+            injector: Injector::new(),
+            remotes: stealers
+                .into_iter()
+                .map(|stealer| Remote {
+                    stealer,
+                    inbox: Injector::new(),
+                })
+                .collect(),
+            idle: Idle::new(workers),
+            timers: Timers::new(),
+            reactor,
+            registry: Registry::new(),
+            shutdown: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    /// Queues a green thread from outside this runtime's workers.
+    pub(crate) fn schedule_remote(&self, task: Arc<Task>) {
+        match task.home() {
+            Some(home) => {
+                self.remotes[home].inbox.push(task);
+                self.idle.wake_worker(home, &self.reactor);
+            }
+            None => {
+                self.injector.push(task);
+                self.idle.notify_one(&self.reactor);
+            }
+        }
+    }
+
+    /// Wakes `thread` at `deadline`; returns the key to cancel it with.
+    pub(crate) fn add_timer(&self, deadline: Instant, thread: Thread) -> TimerKey {
+        let (key, earliest) = self.timers.insert(deadline, thread);
+        if earliest {
+            self.reactor.notify();
+        }
+        key
+    }
+
+    /// Starts shutting down (step 1 of `Runtime`'s drop): workers stop picking work.
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutdown.store(true, Ordering::Release);
+        self.idle.wake_all(&self.reactor);
+    }
+
+    /// Unwinds every green thread that has not finished, newest first (so scoped and
+    /// `block_on` green threads go before the frames they borrow from), until none is left.
+    /// Then drops what the queues and timers still hold, breaking the `Task -> Shared`
+    /// cycles. Called after every worker has stopped.
+    pub(crate) fn unwind_all(&self) {
+        loop {
+            let mut tasks = self.registry.take_all();
+            if tasks.is_empty() {
+                break;
+            }
+            tasks.sort_by_key(|t| std::cmp::Reverse(t.id()));
+            for task in tasks {
+                // SAFETY: every worker has stopped, so no one else runs or touches it.
+                unsafe { task.cancel() };
+            }
+        }
+        while !self.injector.steal().is_empty() {}
+        for remote in self.remotes.iter() {
+            while !remote.inbox.steal().is_empty() {}
+        }
+        self.timers.clear();
+    }
+}
+
+/// Every unfinished green thread of a runtime, sharded to keep spawns from contending.
+#[derive(Debug)]
+struct Registry {
+    shards: Box<[Shard]>,
+}
+
+type Shard = Mutex<HashMap<ThreadId, Arc<Task>>>;
+
+const REGISTRY_SHARDS: usize = 16;
+
+impl Registry {
+    fn new() -> Registry {
+        Registry {
+            shards: (0..REGISTRY_SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+
+    fn shard(&self, id: ThreadId) -> &Shard {
+        &self.shards[id.as_u64() as usize % REGISTRY_SHARDS]
+    }
+
+    fn insert(&self, task: Arc<Task>) {
+        self.shard(task.id()).lock().insert(task.id(), task);
+    }
+
+    fn remove(&self, id: ThreadId) {
+        let task = self.shard(id).lock().remove(&id);
+        drop(task);
+    }
+
+    fn take_all(&self) -> Vec<Arc<Task>> {
+        let mut all = Vec::new();
+        for shard in self.shards.iter() {
+            all.extend(shard.lock().drain().map(|(_, t)| t));
+        }
+        all
+    }
+}
+
+/// Creates a green thread running `main` and queues it.
+pub(crate) fn spawn<M>(
+    shared: &Arc<Shared>,
+    name: Option<String>,
+    stack_size: usize,
+    stay_on_worker: bool,
+    main: M,
+) -> io::Result<Arc<Task>>
+where
+    M: FnOnce() + Send + 'static,
+{
+    let task = Task::new(shared.clone(), name, stack_size, stay_on_worker, main)?;
+    shared.registry.insert(task.clone());
+    schedule(task.clone(), false);
+    Ok(task)
+}
+
+/// Queues a runnable green thread: on the calling worker if it belongs to the same runtime,
+/// else through the injector (or the inbox of the worker it is bound to).
+#[inline]
+pub(crate) fn schedule(task: Arc<Task>, yielded: bool) {
+    if let Some(w) = worker::current() {
+        if Arc::ptr_eq(w.shared(), &task.shared) {
+            w.schedule_local(task, yielded);
+            return;
+        }
+    }
+    let shared = task.shared.clone();
+    shared.schedule_remote(task);
+}
+
+/// Called by the worker when a green thread it ran has finished.
+pub(crate) fn finished(shared: &Shared, task: &Task) {
+    shared.registry.remove(task.id());
+}
+
+/// The runtime to spawn on: the calling green thread's, or the global default one.
+pub(crate) fn current_shared() -> Arc<Shared> {
+    if let Some(task) = current_task() {
+        return task.shared.clone();
+    }
+    if let Some(w) = worker::current() {
+        return w.shared().clone();
+    }
+    crate::runtime::global_shared().clone()
+}

@@ -1,0 +1,304 @@
+//! One worker: the loop that runs green threads on an OS thread.
+//!
+//! The loop: pick a green thread ([`Worker::next_task`], then [`Worker::search`]), resume it
+//! until it switches out, put it where its switch says (back of the queue for a yield;
+//! nowhere for a committed park, see [`crate::thread::parker`]), repeat. With nothing to run
+//! it sleeps ([`Worker::park`], roles in [`super::idle`]).
+
+use std::cell::Cell;
+use std::ptr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_deque::{Steal, Worker as Deque};
+
+use super::Shared;
+use super::idle::Role;
+use crate::coroutine::{RunResult, Switch, Task};
+use crate::stack::overflow::AltStack;
+
+/// Green threads taken from the LIFO slot in a row before the queue gets a turn.
+pub(crate) const MAX_LIFO_STREAK: u32 = 3;
+
+/// Every this many picks, look at the inbox, the injector and the timers first.
+const FAIRNESS_INTERVAL: u32 = 61;
+
+/// The state of one worker, owned by its OS thread.
+pub(crate) struct Worker {
+    index: usize,
+    shared: Arc<Shared>,
+    /// The stealable FIFO queue.
+    local: Deque<Arc<Task>>,
+    /// The green thread woken last by this worker, run next (not stealable).
+    lifo: Cell<Option<Arc<Task>>>,
+    /// LIFO picks in a row.
+    lifo_streak: Cell<u32>,
+    tick: Cell<u32>,
+    rng: Cell<u64>,
+}
+
+std::thread_local! {
+    /// The worker running on this OS thread, null elsewhere.
+    static CURRENT: Cell<*const Worker> = const { Cell::new(ptr::null()) };
+}
+
+/// The worker of the calling OS thread, if it is one.
+///
+/// Never inlined, and the result must not be kept across a switch point: a green thread
+/// that switches out may resume on another worker (crate docs, "Caveats").
+#[inline(never)]
+pub(crate) fn current() -> Option<&'static Worker> {
+    let p = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
+    // SAFETY: CURRENT is non-null only while `Worker::run` executes on this OS thread, and
+    // points at the `Worker` on that function's frame, which outlives every caller on this
+    // thread (green threads run inside that frame's loop). Callers do not keep the
+    // reference past a switch point or past the call that obtained it.
+    unsafe { p.as_ref() }
+}
+
+struct Enter;
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(ptr::null()));
+    }
+}
+
+impl Worker {
+    /// The body of worker OS thread `index`.
+    pub(crate) fn run(shared: Arc<Shared>, index: usize, local: Deque<Arc<Task>>) {
+        let _alt_stack = AltStack::ensure();
+        let worker = Worker {
+            index,
+            shared,
+            local,
+            lifo: Cell::new(None),
+            lifo_streak: Cell::new(0),
+            tick: Cell::new(0),
+            rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
+        };
+        CURRENT.with(|c| c.set(&worker));
+        let _enter = Enter;
+        while !worker.shared.is_shutdown() {
+            match worker.next_task().or_else(|| worker.search()) {
+                Some(task) => worker.run_task(task),
+                None => worker.park(),
+            }
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Queues a green thread of this runtime from code running on this worker.
+    #[inline]
+    pub(crate) fn schedule_local(&self, task: Arc<Task>, yielded: bool) {
+        if let Some(home) = task.home() {
+            if home != self.index {
+                self.shared.remotes[home].inbox.push(task);
+                self.shared.idle.wake_worker(home, &self.shared.reactor);
+                return;
+            }
+        }
+        if yielded {
+            self.push_back(task);
+            return;
+        }
+        if let Some(prev) = self.lifo.replace(Some(task)) {
+            self.push_back(prev);
+            self.shared.idle.notify_one(&self.shared.reactor);
+        }
+    }
+
+    /// Back of this worker's queue: the stealable deque, or the inbox for green threads
+    /// bound here.
+    fn push_back(&self, task: Arc<Task>) {
+        if task.home() == Some(self.index) {
+            self.shared.remotes[self.index].inbox.push(task);
+        } else {
+            self.local.push(task);
+        }
+    }
+
+    /// The next green thread from this worker's own queues (and, every 61st pick, the
+    /// shared ones first).
+    fn next_task(&self) -> Option<Arc<Task>> {
+        let tick = self.tick.get().wrapping_add(1);
+        self.tick.set(tick);
+        if tick % FAIRNESS_INTERVAL == 0 {
+            self.fire_timers();
+            if let Some(t) = self.pop_inbox().or_else(|| self.steal_injector()) {
+                return Some(t);
+            }
+        }
+        if let Some(t) = self.lifo.take() {
+            if self.lifo_streak.get() < MAX_LIFO_STREAK {
+                self.lifo_streak.set(self.lifo_streak.get() + 1);
+                return Some(t);
+            }
+            self.push_back(t);
+        }
+        self.lifo_streak.set(0);
+        self.local.pop().or_else(|| self.pop_inbox())
+    }
+
+    /// Moves a batch of waiting injector work into the local queue.
+    fn pull_shared(&self) {
+        if !self.shared.injector.is_empty() {
+            let _ = self.shared.injector.steal_batch(&self.local);
+        }
+    }
+
+    fn pop_inbox(&self) -> Option<Arc<Task>> {
+        loop {
+            match self.shared.remotes[self.index].inbox.steal() {
+                Steal::Success(t) => return Some(t),
+                Steal::Empty => return None,
+                Steal::Retry => {}
+            }
+        }
+    }
+
+    fn steal_injector(&self) -> Option<Arc<Task>> {
+        loop {
+            match self.shared.injector.steal_batch_and_pop(&self.local) {
+                Steal::Success(t) => return Some(t),
+                Steal::Empty => return None,
+                Steal::Retry => {}
+            }
+        }
+    }
+
+    /// Own queues are empty: fire due timers, then look in the shared queues and steal.
+    fn search(&self) -> Option<Arc<Task>> {
+        if self.fire_timers() {
+            if let Some(t) = self.lifo.take().or_else(|| self.local.pop()) {
+                return Some(t);
+            }
+        }
+        let idle = &self.shared.idle;
+        idle.start_searching();
+        let found = self.steal_work();
+        let last = idle.stop_searching();
+        if found.is_some() && last && !self.local.is_empty() {
+            // We took a batch: let another worker share it.
+            idle.notify_one(&self.shared.reactor);
+        }
+        found
+    }
+
+    fn steal_work(&self) -> Option<Arc<Task>> {
+        let remotes = &self.shared.remotes;
+        let n = remotes.len();
+        for _ in 0..3 {
+            let mut retry = false;
+            if let Some(t) = self.pop_inbox() {
+                return Some(t);
+            }
+            match self.shared.injector.steal_batch_and_pop(&self.local) {
+                Steal::Success(t) => return Some(t),
+                Steal::Retry => retry = true,
+                Steal::Empty => {}
+            }
+            let start = self.random() as usize % n;
+            for i in 0..n {
+                let victim = (start + i) % n;
+                if victim == self.index {
+                    continue;
+                }
+                match remotes[victim].stealer.steal_batch_and_pop(&self.local) {
+                    Steal::Success(t) => return Some(t),
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            if !retry {
+                break;
+            }
+        }
+        None
+    }
+
+    fn run_task(&self, task: Arc<Task>) {
+        // SAFETY: the task came out of a run queue (or the LIFO slot), so this worker is its
+        // only runner until it switches out (park protocol, crate::thread::parker).
+        match unsafe { task.resume(self.index) } {
+            RunResult::Switched(Switch::Yield) => {
+                // Yielding means "after everything else that is runnable": let work waiting
+                // in the shared queues in ahead of it, not just this worker's own.
+                self.pull_shared();
+                self.push_back(task);
+            }
+            RunResult::Switched(Switch::Park) => {
+                if !task.park.commit_park() {
+                    // Woken between deciding to park and suspending: run it again later.
+                    self.push_back(task);
+                }
+                // Else it is parked and belongs to its next waker; our Arc goes.
+            }
+            RunResult::Finished => super::finished(&self.shared, &task),
+        }
+    }
+
+    /// Fires due timers (their green threads land in this worker's queues); returns whether
+    /// any fired.
+    fn fire_timers(&self) -> bool {
+        let timers = &self.shared.timers;
+        let now = Instant::now();
+        if !timers.is_due(now) {
+            return false;
+        }
+        let due = timers.fire_due(now);
+        let any = !due.is_empty();
+        for thread in due {
+            thread.wake();
+        }
+        any
+    }
+
+    /// Whether work appeared anywhere this worker could take it.
+    fn has_work(&self) -> bool {
+        let shared = &self.shared;
+        shared.is_shutdown()
+            || !shared.injector.is_empty()
+            || !shared.remotes[self.index].inbox.is_empty()
+            || shared
+                .remotes
+                .iter()
+                .enumerate()
+                .any(|(i, r)| i != self.index && !r.stealer.is_empty())
+    }
+
+    /// Nothing to run: sleep until there may be (see `super::idle`).
+    fn park(&self) {
+        let idle = &self.shared.idle;
+        let Some(role) = idle.prepare_sleep(self.index) else {
+            return;
+        };
+        if self.has_work() {
+            idle.cancel_sleep(self.index, role);
+            return;
+        }
+        match role {
+            Role::Sleeper => idle.sleep(self.index),
+            Role::Poller => {
+                let timeout = self.shared.timers.begin_poll(Instant::now());
+                self.shared.reactor.wait(timeout);
+                self.shared.timers.end_poll();
+                idle.end_poll();
+                self.fire_timers();
+            }
+        }
+    }
+
+    fn random(&self) -> u64 {
+        // xorshift64*: victim selection only needs to be spread, not unpredictable.
+        let mut x = self.rng.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}

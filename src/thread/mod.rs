@@ -1,0 +1,432 @@
+//! Green threads with the API of `std::thread`.
+//!
+//! Every function here works on a green thread and on a plain OS thread. On a green thread,
+//! [`park`], [`park_timeout`], [`sleep`], [`sleep_until`] and [`yield_now`] hand the worker
+//! back to the scheduler until the green thread can go on; on an OS thread they do what std
+//! does. [`spawn`] and [`Builder::spawn`] start a green thread on the runtime of the calling
+//! green thread, or on the global default runtime when called from an OS thread.
+//!
+//! # One primitive
+//!
+//! Everything in the crate that waits is built on one internal primitive: [`block`] suspends
+//! the caller until [`Thread::wake`] or a deadline, and may return early, so callers loop on
+//! their condition. For a green thread the protocol is the state machine in [`parker`]; for
+//! an OS thread it is [`os::OsParker`]. The user-facing [`park`]/[`Thread::unpark`] add
+//! std's token on top, kept apart from the internal wake-ups so that a runtime wait never
+//! eats a user's unpark.
+
+mod builder;
+mod join;
+pub(crate) mod local;
+pub(crate) mod os;
+pub(crate) mod panic;
+pub(crate) mod parker;
+mod scope;
+
+use std::fmt;
+use std::num::NonZeroU64;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+pub use builder::Builder;
+pub(crate) use join::JoinInner;
+pub use join::{Cancelled, JoinHandle};
+pub use local::{AccessError, LocalKey};
+pub use scope::{Scope, ScopedJoinHandle, scope};
+
+use crate::coroutine::{Switch, Task, current_arc, current_task};
+use os::OsThread;
+use parker::Wake;
+
+/// A unique identifier of a green thread or an OS thread, like `std::thread::ThreadId`.
+///
+/// Ids are never reused within a process, and green threads and OS threads share one space.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ThreadId(NonZeroU64);
+
+impl ThreadId {
+    pub(crate) fn new() -> ThreadId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        ThreadId(NonZeroU64::new(id).expect("thread id space exhausted"))
+    }
+
+    /// The id as a number (unique per process, never 0).
+    pub fn as_u64(&self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl fmt::Debug for ThreadId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ThreadId({})", self.0)
+    }
+}
+
+/// A handle to a green thread or an OS thread, like `std::thread::Thread`.
+///
+/// Obtained from [`current`] or [`JoinHandle::thread`]. Cheap to clone, `Send` and `Sync`:
+/// any thread, green or not, may [`unpark`](Thread::unpark) any other.
+#[derive(Clone)]
+pub struct Thread {
+    inner: Inner,
+}
+
+#[derive(Clone)]
+enum Inner {
+    Green(Arc<Task>),
+    Os(Arc<OsThread>),
+}
+
+impl Thread {
+    pub(crate) fn from_task(task: Arc<Task>) -> Thread {
+        Thread {
+            inner: Inner::Green(task),
+        }
+    }
+
+    /// The thread's unique id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = greenthread::Runtime::new()?;
+    /// let h = rt.spawn(|| greenthread::current().id());
+    /// let id = h.thread().id();
+    /// assert_eq!(h.join().unwrap(), id);
+    /// assert_ne!(id, greenthread::current().id());
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn id(&self) -> ThreadId {
+        match &self.inner {
+            Inner::Green(t) => t.id(),
+            Inner::Os(t) => t.id,
+        }
+    }
+
+    /// The thread's name, if it was given one.
+    pub fn name(&self) -> Option<&str> {
+        match &self.inner {
+            Inner::Green(t) => t.name(),
+            Inner::Os(t) => t.std.name(),
+        }
+    }
+
+    /// Makes the thread's token available, waking it if it is in [`park`].
+    ///
+    /// As with std, an unpark before the park is not lost: the next `park` returns at once.
+    /// Unparking a finished green thread does nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    ///
+    /// let rt = greenthread::Runtime::new()?;
+    /// let ready = Arc::new(AtomicBool::new(false));
+    /// let flag = ready.clone();
+    /// let h = rt.spawn(move || {
+    ///     while !flag.load(Ordering::Acquire) {
+    ///         greenthread::park();
+    ///     }
+    /// });
+    /// ready.store(true, Ordering::Release);
+    /// h.thread().unpark();
+    /// h.join().unwrap();
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn unpark(&self) {
+        match &self.inner {
+            Inner::Green(t) => {
+                t.token.store(true, Ordering::Release);
+                wake_task(t);
+            }
+            Inner::Os(t) => t.std.unpark(),
+        }
+    }
+
+    /// Wakes the thread from [`block`] (the runtime's internal wait), leaving the user token
+    /// alone.
+    #[inline]
+    pub(crate) fn wake(&self) {
+        match &self.inner {
+            Inner::Green(t) => wake_task(t),
+            Inner::Os(t) => t.parker.wake(),
+        }
+    }
+
+    /// The green thread behind this handle, if it is one.
+    #[allow(dead_code)]
+    pub(crate) fn task(&self) -> Option<&Arc<Task>> {
+        match &self.inner {
+            Inner::Green(t) => Some(t),
+            Inner::Os(_) => None,
+        }
+    }
+}
+
+impl fmt::Debug for Thread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Thread")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .field("green", &matches!(self.inner, Inner::Green(_)))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Wakes a green thread: if it was parked, put it on a run queue.
+#[inline]
+fn wake_task(task: &Arc<Task>) {
+    if task.park.wake() == Wake::Schedule {
+        crate::scheduler::schedule(task.clone(), false);
+    }
+}
+
+/// A handle to the calling thread: the green thread running this code, or else the OS
+/// thread, like `std::thread::current`.
+///
+/// # Examples
+///
+/// ```
+/// let rt = greenthread::Runtime::new()?;
+/// let name = rt.block_on(|| {
+///     greenthread::Builder::new()
+///         .name("worker-7".into())
+///         .spawn(|| greenthread::current().name().map(String::from))
+///         .unwrap()
+///         .join()
+///         .unwrap()
+/// });
+/// assert_eq!(name.as_deref(), Some("worker-7"));
+/// # std::io::Result::Ok(())
+/// ```
+pub fn current() -> Thread {
+    match current_arc() {
+        Some(task) => Thread::from_task(task),
+        None => Thread {
+            inner: Inner::Os(os::current_os_thread()),
+        },
+    }
+}
+
+/// The runtime's one way to wait: suspends the caller until [`Thread::wake`] or `deadline`.
+///
+/// May return early (a stale wake-up), so callers loop on their condition. On a green thread
+/// it parks the green thread; on an OS thread it blocks the OS thread. While the runtime is
+/// unwinding a green thread at shutdown it returns at once.
+pub(crate) fn block(deadline: Option<Instant>) {
+    match current_task() {
+        Some(task) => block_green(task, deadline),
+        None => os::current_os_thread().parker.park(deadline),
+    }
+}
+
+fn block_green(task: &Task, deadline: Option<Instant>) {
+    if task.park.take_notification() {
+        return;
+    }
+    match deadline {
+        None => task.suspend(Switch::Park),
+        Some(deadline) => {
+            if deadline <= Instant::now() {
+                return;
+            }
+            let me = current();
+            let key = task.shared.add_timer(deadline, me);
+            task.suspend(Switch::Park);
+            task.shared.timers.remove(key);
+        }
+    }
+}
+
+/// Blocks until the thread's token is available, then consumes it, like
+/// `std::thread::park`.
+///
+/// On a green thread this parks only the green thread: its worker runs others meanwhile.
+/// A [`Thread::unpark`] made before the park is not lost. As with std, callers should loop
+/// on a condition, since `park` may return without an unpark (it does at runtime shutdown).
+///
+/// # Examples
+///
+/// ```
+/// let rt = greenthread::Runtime::new()?;
+/// rt.block_on(|| {
+///     greenthread::current().unpark(); // a token before the park...
+///     greenthread::park(); // ...makes it return at once
+/// });
+/// # std::io::Result::Ok(())
+/// ```
+pub fn park() {
+    match current_task() {
+        Some(task) => {
+            while !task.token.swap(false, Ordering::Acquire) {
+                if task.is_cancelling() {
+                    return;
+                }
+                block_green(task, None);
+            }
+        }
+        None => std::thread::park(),
+    }
+}
+
+/// Like [`park`], but returns after `dur` at the latest, like `std::thread::park_timeout`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let rt = greenthread::Runtime::new()?;
+/// let waited = rt.block_on(|| {
+///     let start = Instant::now();
+///     greenthread::park_timeout(Duration::from_millis(5));
+///     start.elapsed()
+/// });
+/// assert!(waited >= Duration::from_millis(5));
+/// # std::io::Result::Ok(())
+/// ```
+pub fn park_timeout(dur: Duration) {
+    let Some(task) = current_task() else {
+        return std::thread::park_timeout(dur);
+    };
+    let deadline = Instant::now().checked_add(dur);
+    while !task.token.swap(false, Ordering::Acquire) {
+        if task.is_cancelling() || deadline.is_some_and(|d| Instant::now() >= d) {
+            return;
+        }
+        block_green(task, deadline);
+    }
+}
+
+/// Puts the current thread to sleep for at least `dur`, like `std::thread::sleep`.
+///
+/// On a green thread only the green thread sleeps: a timer wakes it and the worker runs
+/// others meanwhile. It does not consume the [`park`] token.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let rt = greenthread::Runtime::new()?;
+/// let start = Instant::now();
+/// let handles: Vec<_> = (0..100)
+///     .map(|_| rt.spawn(|| greenthread::sleep(Duration::from_millis(20))))
+///     .collect();
+/// for h in handles {
+///     h.join().unwrap();
+/// }
+/// // A hundred sleepers share the workers: they sleep side by side, not in turn.
+/// assert!(start.elapsed() >= Duration::from_millis(20));
+/// # std::io::Result::Ok(())
+/// ```
+pub fn sleep(dur: Duration) {
+    match Instant::now().checked_add(dur) {
+        Some(deadline) => sleep_until(deadline),
+        // Too far to represent: sleep as long as an Instant can say, and again.
+        None if current_task().is_none() => std::thread::sleep(dur),
+        None => loop {
+            sleep_until(Instant::now() + Duration::from_secs(u32::MAX.into()));
+        },
+    }
+}
+
+/// Puts the current thread to sleep until `deadline`, like `std::thread::sleep_until`.
+pub fn sleep_until(deadline: Instant) {
+    let Some(task) = current_task() else {
+        let now = Instant::now();
+        if deadline > now {
+            std::thread::sleep(deadline - now);
+        }
+        return;
+    };
+    while Instant::now() < deadline {
+        if task.is_cancelling() {
+            return;
+        }
+        block_green(task, Some(deadline));
+    }
+}
+
+/// Hands the worker to the next runnable green thread, like `std::thread::yield_now`.
+///
+/// The caller goes to the back of its worker's run queue, so a green thread yielding in a
+/// loop lets every other runnable one run in between. On an OS thread this is
+/// `std::thread::yield_now`.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+///
+/// // One worker: two green threads interleave only because they yield.
+/// let rt = greenthread::Runtime::builder().workers(1).build()?;
+/// let log = Arc::new(Mutex::new(Vec::new()));
+/// let hs: Vec<_> = ["a", "b"]
+///     .into_iter()
+///     .map(|who| {
+///         let log = log.clone();
+///         rt.spawn(move || {
+///             for _ in 0..3 {
+///                 log.lock().unwrap().push(who);
+///                 greenthread::yield_now();
+///             }
+///         })
+///     })
+///     .collect();
+/// hs.into_iter().for_each(|h| h.join().unwrap());
+/// let log = log.lock().unwrap();
+/// assert!(log.windows(2).all(|w| w[0] != w[1]), "{log:?}");
+/// # std::io::Result::Ok(())
+/// ```
+pub fn yield_now() {
+    match current_task() {
+        Some(task) => task.suspend(Switch::Yield),
+        None => std::thread::yield_now(),
+    }
+}
+
+/// Whether the caller is running on a green thread (as opposed to a plain OS thread).
+///
+/// # Examples
+///
+/// ```
+/// let rt = greenthread::Runtime::new()?;
+/// assert!(!greenthread::is_green());
+/// assert!(rt.block_on(greenthread::is_green));
+/// # std::io::Result::Ok(())
+/// ```
+pub fn is_green() -> bool {
+    current_task().is_some()
+}
+
+/// Spawns a green thread, like `std::thread::spawn`, and returns a [`JoinHandle`] for it.
+///
+/// Called on a green thread, the new one runs on the same runtime; called on an OS thread,
+/// on the global default runtime, which starts on first use with one worker per available
+/// core (or `GREENTHREAD_WORKERS` of them).
+///
+/// # Panics
+///
+/// Like std, panics if the green thread cannot be created (its stack cannot be mapped);
+/// use [`Builder::spawn`] to get the error instead.
+///
+/// # Examples
+///
+/// ```
+/// let h = greenthread::spawn(|| 6 * 7);
+/// assert_eq!(h.join().unwrap(), 42);
+/// ```
+pub fn spawn<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    Builder::new()
+        .spawn(f)
+        .expect("failed to spawn green thread")
+}
