@@ -102,6 +102,11 @@ impl StackMem {
         self.size
     }
 
+    /// Whether an overflow faults on a guard page right away (else the canary catches it).
+    pub(crate) fn guarded(&self) -> bool {
+        self.guarded
+    }
+
     /// For compact stacks: whether the canary is still zero. Always true for guarded ones.
     pub(crate) fn canary_intact(&self) -> bool {
         if self.guarded {

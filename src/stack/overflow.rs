@@ -19,6 +19,10 @@ use std::sync::OnceLock;
 use super::page_size;
 use crate::coroutine::Task;
 
+/// How far below a compact stack a fault still counts as that stack's overflow: the slab
+/// it was carved from is at most this large.
+const COMPACT_REACH: usize = super::SLAB_BYTES;
+
 /// The handlers in place before ours, for faults that are not a green thread's overflow.
 static PREVIOUS: OnceLock<[libc::sigaction; 2]> = OnceLock::new();
 
@@ -112,8 +116,15 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     let addr = unsafe { (*info).si_addr() } as usize;
     if let Some(task) = crate::coroutine::current_task_in_signal() {
         let mem = task.stack();
-        if addr < mem.lo() && addr >= mem.lo().saturating_sub(page_size()) {
-            report(task, "hit its guard page");
+        // A guarded stack faults on the page right below it. A compact one runs through its
+        // neighbours first and may fault further down, on its slab's guard page.
+        let reach = if mem.guarded() {
+            page_size()
+        } else {
+            COMPACT_REACH
+        };
+        if addr < mem.lo() && addr >= mem.lo().saturating_sub(reach) {
+            report(task, "hit a guard page");
         }
     }
     chain(sig, info, ctx);

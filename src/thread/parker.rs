@@ -76,7 +76,7 @@ impl ParkState {
             // writes are released to whoever consumes the notification.
             match self
                 .0
-                .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange(state, next, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) if state == PARKED => return Wake::Schedule,
                 Ok(_) => return Wake::Nothing,

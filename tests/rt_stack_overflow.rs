@@ -1,0 +1,164 @@
+//! A green thread's stack overflow is reported by name, id and size, then aborts: never
+//! silent corruption. Each case runs in a child process, since it aborts.
+
+mod support;
+
+use std::os::unix::process::ExitStatusExt;
+use std::time::Duration;
+
+use greenthread::{Builder, Runtime};
+
+#[inline(never)]
+fn recurse(depth: u64) -> u64 {
+    let buf = std::hint::black_box([depth as u8; 512]);
+    if depth == 0 {
+        return buf[0] as u64;
+    }
+    recurse(depth - 1) + std::hint::black_box(buf[7]) as u64
+}
+
+/// Recurses `depth` frames deep, then switches (yield) while still deep.
+#[inline(never)]
+fn recurse_then_yield(depth: u64) -> u64 {
+    let buf = std::hint::black_box([depth as u8; 512]);
+    if depth == 0 {
+        greenthread::yield_now();
+        return buf[0] as u64;
+    }
+    recurse_then_yield(depth - 1) + std::hint::black_box(buf[7]) as u64
+}
+
+fn assert_reported(out: &std::process::Output, name: &str, size: usize, how: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.signal(),
+        Some(libc_sigabrt()),
+        "not aborted: {stderr}"
+    );
+    let expected = format!("green thread '{name}' (id ");
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(
+        stderr.contains(&format!("has overflowed its stack of {size} bytes")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(how), "{stderr}");
+    assert!(
+        stderr.contains("stack_size"),
+        "no hint how to raise it: {stderr}"
+    );
+    // The id printed is a number.
+    let id = stderr
+        .split("(id ")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap();
+    assert!(id.parse::<u64>().is_ok(), "{stderr}");
+}
+
+fn libc_sigabrt() -> i32 {
+    6
+}
+
+#[test]
+fn guard_page_overflow_names_the_green_thread_and_aborts() {
+    const NAME: &str = "guard_page_overflow_names_the_green_thread_and_aborts";
+    if support::is_child(NAME) {
+        let rt = Runtime::builder().workers(2).build().unwrap();
+        let h = rt
+            .block_on(|| {
+                Builder::new()
+                    .name("deep-recursion".into())
+                    .stack_size(64 * 1024)
+                    .spawn(|| recurse(u64::MAX))
+            })
+            .unwrap();
+        let _ = h.join();
+        unreachable!("the overflow must abort the process");
+    }
+    let out = support::run_child(NAME, &[]);
+    assert_reported(&out, "deep-recursion", 64 * 1024, "guard page");
+}
+
+#[test]
+fn compact_stack_overflow_is_caught_at_the_switch() {
+    const NAME: &str = "compact_stack_overflow_is_caught_at_the_switch";
+    if support::is_child(NAME) {
+        let rt = Runtime::builder()
+            .workers(1)
+            .guard_pages(false)
+            .build()
+            .unwrap();
+        // A neighbour below it in the slab, so the overflow runs into memory, not a fault.
+        let _neighbour = rt
+            .block_on(|| {
+                Builder::new()
+                    .stack_size(64 * 1024)
+                    .spawn(|| greenthread::sleep(Duration::from_secs(60)))
+            })
+            .unwrap();
+        let h = rt
+            .block_on(|| {
+                Builder::new()
+                    .name("compact-deep".into())
+                    .stack_size(64 * 1024)
+                    // ~80 frames of over 512 bytes: past 64 KiB, but not through the slab.
+                    .spawn(|| recurse_then_yield(200))
+            })
+            .unwrap();
+        let _ = h.join();
+        unreachable!("the overflow must abort the process");
+    }
+    let out = support::run_child(NAME, &[]);
+    assert_reported(
+        &out,
+        "compact-deep",
+        64 * 1024,
+        "stack pointer passed the limit",
+    );
+}
+
+#[test]
+fn compact_stack_overflow_that_returned_trips_the_canary() {
+    const NAME: &str = "compact_stack_overflow_that_returned_trips_the_canary";
+    if support::is_child(NAME) {
+        let rt = Runtime::builder()
+            .workers(1)
+            .guard_pages(false)
+            .build()
+            .unwrap();
+        let _neighbour = rt
+            .block_on(|| {
+                Builder::new()
+                    .stack_size(64 * 1024)
+                    .spawn(|| greenthread::sleep(Duration::from_secs(60)))
+            })
+            .unwrap();
+        let h = rt
+            .block_on(|| {
+                Builder::new()
+                    .name("compact-canary".into())
+                    .stack_size(64 * 1024)
+                    .spawn(|| {
+                        let v = recurse(200); // overflows and comes back
+                        greenthread::yield_now(); // the worker checks the canary here
+                        v
+                    })
+            })
+            .unwrap();
+        let _ = h.join();
+        unreachable!("the overflow must abort the process");
+    }
+    let out = support::run_child(NAME, &[]);
+    assert_reported(&out, "compact-canary", 64 * 1024, "canary");
+}
+
+#[test]
+fn deep_but_fitting_recursion_is_fine() {
+    let rt = Runtime::builder().workers(1).build().unwrap();
+    let h = rt
+        .block_on(|| Builder::new().stack_size(1 << 20).spawn(|| recurse(500)))
+        .unwrap();
+    assert!(h.join().is_ok());
+}

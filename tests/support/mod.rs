@@ -1,0 +1,75 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Runs `f` on its own OS thread and fails the test if it takes longer than `secs`: a hang
+/// becomes a failure instead of a stuck CI job.
+pub fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    let body = std::thread::Builder::new()
+        .name("test-body".into())
+        .spawn(move || {
+            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+        })
+        .expect("spawn test body");
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(Ok(v)) => {
+            let _ = body.join();
+            v
+        }
+        Ok(Err(payload)) => std::panic::resume_unwind(payload),
+        Err(_) => panic!("test did not finish within {secs} s (hang?)"),
+    }
+}
+
+/// The environment variable that tells a test binary it runs as a child of `run_child`.
+pub const CHILD_ENV: &str = "GREENTHREAD_TEST_CHILD";
+
+/// Whether this process is the child started by [`run_child`] for `test`.
+pub fn is_child(test: &str) -> bool {
+    std::env::var(CHILD_ENV).is_ok_and(|v| v == test)
+}
+
+/// Re-runs this test binary with only `test` selected and [`CHILD_ENV`] set, and returns
+/// its output. The test checks [`is_child`] to do the part that must crash or print.
+pub fn run_child(test: &str, extra_env: &[(&str, &str)]) -> Output {
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut cmd = Command::new(exe);
+    cmd.args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, test)
+        .env("RUST_BACKTRACE", "0");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run child test process")
+}
+
+/// Resident set size of this process in bytes (from /proc/self/statm).
+pub fn rss_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
+    let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+/// CPU time (user + system) this process has used so far.
+pub fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("stat");
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the full line: 11 and 12 after the name.
+    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+}
+
+/// Number of OS threads of this process whose name starts with `prefix`.
+pub fn os_threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
+        .filter(|comm| comm.starts_with(prefix))
+        .count()
+}
