@@ -73,3 +73,16 @@ pub fn os_threads_named(prefix: &str) -> usize {
         .filter(|comm| comm.starts_with(prefix))
         .count()
 }
+
+/// Waits (bounded) until no OS thread named `prefix*` is left. A joined thread can linger in
+/// `/proc/self/task` for a moment after `join` returns while the kernel reaps it.
+pub fn no_os_threads_named(prefix: &str) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while os_threads_named(prefix) != 0 {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+    true
+}
