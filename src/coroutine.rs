@@ -124,17 +124,21 @@ pub(crate) fn current_task_in_signal() -> Option<&'static Task> {
 }
 
 /// Sets CURRENT for the lifetime of the guard.
+///
+/// Inlined: it runs on the worker's own stack (in `resume`, around the switch, or in
+/// `cancel`), which never migrates, so the thread-local's address cannot go stale here. Only
+/// reads from code on a green thread's stack need the never-inlined accessor.
 struct SetCurrent(*const Task);
 
 impl SetCurrent {
-    #[inline(never)]
+    #[inline]
     fn new(task: &Task) -> SetCurrent {
         SetCurrent(CURRENT.with(|c| c.replace(task)))
     }
 }
 
 impl Drop for SetCurrent {
-    #[inline(never)]
+    #[inline]
     fn drop(&mut self) {
         CURRENT.with(|c| c.set(self.0));
     }

@@ -155,7 +155,10 @@ fn finished_runtimes_leave_no_threads_behind() {
                 .unwrap();
             assert_eq!(rt.block_on(|| greenthread::spawn(|| 7).join().unwrap()), 7);
         }
-        assert!(support::no_os_threads_named("gt-sd-b"), "worker threads left behind");
+        assert!(
+            support::no_os_threads_named("gt-sd-b"),
+            "worker threads left behind"
+        );
     });
 }
 

@@ -17,7 +17,10 @@
 //!
 //! `searching` counts workers that are awake and looking for work; while one is, producers
 //! skip the wake-up (it will find the work), which keeps a burst of spawns from waking every
-//! worker in turn.
+//! worker in turn, or waking the same one again and again. A worker woken by
+//! [`Idle::notify_one`] is counted as searching *by its waker*, before it even runs, so the
+//! producer's next pushes do not wake it (or another) again while it gets up; the worker
+//! leaves the count when it finds work or goes back to sleep.
 //!
 //! # Ground rules
 //!
@@ -55,18 +58,34 @@ pub(crate) struct Idle {
 struct State {
     asleep: Vec<usize>,
     polling: Option<usize>,
+    /// The poller was notified by `notify_one` (and counted as searching) since it began.
+    poll_notified: bool,
     shutdown: bool,
+}
+
+/// Why a sleeper was woken.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Woken {
+    #[default]
+    No,
+    /// For a reason of its own (its inbox, shutdown).
+    Plain,
+    /// By `notify_one`, which counted it as searching.
+    Searching,
 }
 
 #[derive(Debug, Default)]
 struct Sleeper {
-    woken: Mutex<bool>,
+    woken: Mutex<Woken>,
     cv: Condvar,
 }
 
 impl Sleeper {
-    fn wake(&self) {
-        *self.woken.lock() = true;
+    fn wake(&self, how: Woken) {
+        let mut woken = self.woken.lock();
+        if *woken != Woken::Searching {
+            *woken = how;
+        }
         self.cv.notify_one();
     }
 }
@@ -94,11 +113,17 @@ impl Idle {
     #[cold]
     fn notify_one_slow(&self, reactor: &Reactor) {
         let mut st = self.state.lock();
+        if self.searching.load(Ordering::SeqCst) > 0 {
+            return;
+        }
         if let Some(w) = st.asleep.pop() {
             self.sleeping.fetch_sub(1, Ordering::SeqCst);
+            self.searching.fetch_add(1, Ordering::SeqCst);
             drop(st);
-            self.sleepers[w].wake();
-        } else if st.polling.is_some() {
+            self.sleepers[w].wake(Woken::Searching);
+        } else if st.polling.is_some() && !st.poll_notified {
+            st.poll_notified = true;
+            self.searching.fetch_add(1, Ordering::SeqCst);
             drop(st);
             reactor.notify();
         }
@@ -115,7 +140,7 @@ impl Idle {
             st.asleep.swap_remove(pos);
             self.sleeping.fetch_sub(1, Ordering::SeqCst);
             drop(st);
-            self.sleepers[w].wake();
+            self.sleepers[w].wake(Woken::Plain);
         } else if st.polling == Some(w) {
             drop(st);
             reactor.notify();
@@ -130,7 +155,7 @@ impl Idle {
         self.sleeping.fetch_sub(asleep.len(), Ordering::SeqCst);
         drop(st);
         for w in asleep {
-            self.sleepers[w].wake();
+            self.sleepers[w].wake(Woken::Plain);
         }
         reactor.notify();
     }
@@ -165,40 +190,45 @@ impl Idle {
         Some(role)
     }
 
-    /// Undoes [`Idle::prepare_sleep`] (work turned up in the last look).
-    pub(crate) fn cancel_sleep(&self, w: usize, role: Role) {
+    /// Undoes [`Idle::prepare_sleep`] (work turned up in the last look). Returns whether a
+    /// waker counted the worker as searching meanwhile (it must leave that count later).
+    pub(crate) fn cancel_sleep(&self, w: usize, role: Role) -> bool {
         let mut st = self.state.lock();
         match role {
             Role::Poller => {
                 st.polling = None;
                 self.sleeping.fetch_sub(1, Ordering::SeqCst);
+                std::mem::take(&mut st.poll_notified)
             }
             Role::Sleeper => {
                 if let Some(pos) = st.asleep.iter().position(|&s| s == w) {
                     st.asleep.swap_remove(pos);
                     self.sleeping.fetch_sub(1, Ordering::SeqCst);
+                    false
                 } else {
                     // Someone woke us meanwhile; we are up anyway.
-                    *self.sleepers[w].woken.lock() = false;
+                    std::mem::take(&mut *self.sleepers[w].woken.lock()) == Woken::Searching
                 }
             }
         }
     }
 
-    /// Sleeps on worker `w`'s condvar until woken (the waker has unregistered it).
-    pub(crate) fn sleep(&self, w: usize) {
+    /// Sleeps on worker `w`'s condvar until woken (the waker has unregistered it). Returns
+    /// whether the waker counted it as searching.
+    pub(crate) fn sleep(&self, w: usize) -> bool {
         let sleeper = &self.sleepers[w];
         let mut woken = sleeper.woken.lock();
-        while !*woken {
+        while *woken == Woken::No {
             sleeper.cv.wait(&mut woken);
         }
-        *woken = false;
+        std::mem::take(&mut *woken) == Woken::Searching
     }
 
-    /// The poller is done waiting.
-    pub(crate) fn end_poll(&self) {
+    /// The poller is done waiting. Returns whether a waker counted it as searching.
+    pub(crate) fn end_poll(&self) -> bool {
         let mut st = self.state.lock();
         st.polling = None;
         self.sleeping.fetch_sub(1, Ordering::SeqCst);
+        std::mem::take(&mut st.poll_notified)
     }
 }

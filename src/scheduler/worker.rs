@@ -20,6 +20,9 @@ use crate::stack::overflow::AltStack;
 /// Green threads taken from the LIFO slot in a row before the queue gets a turn.
 pub(crate) const MAX_LIFO_STREAK: u32 = 3;
 
+/// How long an idle worker watches for new work before it sleeps.
+const SPIN: std::time::Duration = std::time::Duration::from_micros(20);
+
 /// Every this many picks, look at the inbox, the injector and the timers first.
 const FAIRNESS_INTERVAL: u32 = 61;
 
@@ -35,6 +38,8 @@ pub(crate) struct Worker {
     lifo_streak: Cell<u32>,
     tick: Cell<u32>,
     rng: Cell<u64>,
+    /// Whether this worker is counted in `Idle::searching`.
+    searching: Cell<bool>,
 }
 
 std::thread_local! {
@@ -76,12 +81,16 @@ impl Worker {
             lifo_streak: Cell::new(0),
             tick: Cell::new(0),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
+            searching: Cell::new(false),
         };
         CURRENT.with(|c| c.set(&worker));
         let _enter = Enter;
         while !worker.shared.is_shutdown() {
             match worker.next_task().or_else(|| worker.search()) {
-                Some(task) => worker.run_task(task),
+                Some(task) => {
+                    worker.stop_searching();
+                    worker.run_task(task);
+                }
                 None => worker.park(),
             }
         }
@@ -177,15 +186,21 @@ impl Worker {
                 return Some(t);
             }
         }
-        let idle = &self.shared.idle;
-        idle.start_searching();
-        let found = self.steal_work();
-        let last = idle.stop_searching();
-        if found.is_some() && last && !self.local.is_empty() {
-            // We took a batch: let another worker share it.
-            idle.notify_one(&self.shared.reactor);
+        if !self.searching.replace(true) {
+            self.shared.idle.start_searching();
         }
-        found
+        self.steal_work()
+    }
+
+    /// Leaves the searching count (found work, or about to sleep).
+    fn stop_searching(&self) {
+        if self.searching.replace(false) {
+            let last = self.shared.idle.stop_searching();
+            if last && !self.local.is_empty() {
+                // The last searcher found a batch: let another worker share it.
+                self.shared.idle.notify_one(&self.shared.reactor);
+            }
+        }
     }
 
     fn steal_work(&self) -> Option<Arc<Task>> {
@@ -221,24 +236,51 @@ impl Worker {
     }
 
     fn run_task(&self, task: Arc<Task>) {
-        // SAFETY: the task came out of a run queue (or the LIFO slot), so this worker is its
-        // only runner until it switches out (park protocol, crate::thread::parker).
-        match unsafe { task.resume(self.index) } {
-            RunResult::Switched(Switch::Yield) => {
-                // Yielding means "after everything else that is runnable": let work waiting
-                // in the shared queues in ahead of it, not just this worker's own.
-                self.pull_shared();
-                self.push_back(task);
-            }
-            RunResult::Switched(Switch::Park) => {
-                if !task.park.commit_park() {
-                    // Woken between deciding to park and suspending: run it again later.
+        loop {
+            // SAFETY: the task came out of a run queue (or the LIFO slot), so this worker is
+            // its only runner until it switches out (park protocol, crate::thread::parker).
+            match unsafe { task.resume(self.index) } {
+                RunResult::Switched(Switch::Yield) => {
+                    if self.nothing_else_to_run() {
+                        // Queueing it would only hand it straight back.
+                        continue;
+                    }
+                    // Yielding means "after everything else that is runnable": let work
+                    // waiting in the shared queues in ahead of it, not just this worker's own.
+                    self.pull_shared();
                     self.push_back(task);
                 }
-                // Else it is parked and belongs to its next waker; our Arc goes.
+                RunResult::Switched(Switch::Park) => {
+                    if !task.park.commit_park() {
+                        // Woken between deciding to park and suspending: run it again later.
+                        self.push_back(task);
+                    }
+                    // Else it is parked and belongs to its next waker; our Arc goes.
+                }
+                RunResult::Finished => super::finished(&self.shared, &task),
             }
-            RunResult::Finished => super::finished(&self.shared, &task),
+            return;
         }
+    }
+
+    /// After a yield: whether nothing else could run on this worker now. Counts as a pick,
+    /// so the periodic timer check still happens for a green thread that yields alone.
+    #[inline]
+    fn nothing_else_to_run(&self) -> bool {
+        let tick = self.tick.get().wrapping_add(1);
+        self.tick.set(tick);
+        if tick % FAIRNESS_INTERVAL == 0 {
+            self.fire_timers();
+        }
+        let lifo = self.lifo.take();
+        let lifo_empty = lifo.is_none();
+        self.lifo.set(lifo);
+        let shared = &self.shared;
+        lifo_empty
+            && self.local.is_empty()
+            && shared.injector.is_empty()
+            && shared.remotes[self.index].inbox.is_empty()
+            && !shared.is_shutdown()
     }
 
     /// Fires due timers (their green threads land in this worker's queues); returns whether
@@ -272,22 +314,52 @@ impl Worker {
 
     /// Nothing to run: sleep until there may be (see `super::idle`).
     fn park(&self) {
+        if self.spin_for_work() {
+            return;
+        }
+        self.stop_searching();
         let idle = &self.shared.idle;
         let Some(role) = idle.prepare_sleep(self.index) else {
             return;
         };
         if self.has_work() {
-            idle.cancel_sleep(self.index, role);
+            self.searching.set(idle.cancel_sleep(self.index, role));
             return;
         }
-        match role {
+        let counted = match role {
             Role::Sleeper => idle.sleep(self.index),
             Role::Poller => {
                 let timeout = self.shared.timers.begin_poll(Instant::now());
                 self.shared.reactor.wait(timeout);
                 self.shared.timers.end_poll();
-                idle.end_poll();
+                let counted = idle.end_poll();
                 self.fire_timers();
+                counted
+            }
+        };
+        // Woken by `notify_one`: the waker counted us as searching already.
+        self.searching.set(counted);
+    }
+
+    /// Before sleeping, watches the queues for a short, bounded time ([`SPIN`]), counted as
+    /// searching so producers do not wake anyone meanwhile. Falling asleep and being woken
+    /// costs two system calls and a context switch; under a steady stream of new work
+    /// (a spawning loop, an accept loop) the next item usually arrives within microseconds.
+    /// Returns whether work appeared.
+    fn spin_for_work(&self) -> bool {
+        if !self.searching.replace(true) {
+            self.shared.idle.start_searching();
+        }
+        let deadline = Instant::now() + SPIN;
+        loop {
+            for _ in 0..16 {
+                std::hint::spin_loop();
+            }
+            if self.has_work() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
             }
         }
     }

@@ -72,8 +72,10 @@ const SLAB_BYTES: usize = 128 << 20;
 /// Stacks kept per OS thread before they go to the shared free list.
 const CACHE_LEN: usize = 16;
 
-/// Guarded stacks kept in the shared free list per size; more are unmapped.
-const FREE_GUARDED_LEN: usize = 1024;
+/// Guarded stacks kept in the shared free list per size; more are unmapped. As many as the
+/// budget allows: a burst of green threads is likely to come again, and mapping stacks anew
+/// costs three system calls each. What stays reserved is what the burst touched.
+const FREE_GUARDED_LEN: usize = 1 << 15;
 
 /// A region of memory a green thread runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -262,7 +262,7 @@ fn block_green(task: &Task, deadline: Option<Instant>) {
 pub fn park() {
     match current_task() {
         Some(task) => {
-            while !task.token.swap(false, Ordering::Acquire) {
+            while !take_token(task) {
                 if task.is_cancelling() {
                     return;
                 }
@@ -271,6 +271,13 @@ pub fn park() {
         }
         None => std::thread::park(),
     }
+}
+
+/// Consumes the user-facing park token if it is there.
+#[inline]
+fn take_token(task: &Task) -> bool {
+    // Load first: when there is no token, a swap would cost a locked cycle for nothing.
+    task.token.load(Ordering::Relaxed) && task.token.swap(false, Ordering::Acquire)
 }
 
 /// Like [`park`], but returns after `dur` at the latest, like `std::thread::park_timeout`.
@@ -294,7 +301,7 @@ pub fn park_timeout(dur: Duration) {
         return std::thread::park_timeout(dur);
     };
     let deadline = Instant::now().checked_add(dur);
-    while !task.token.swap(false, Ordering::Acquire) {
+    while !take_token(task) {
         if task.is_cancelling() || deadline.is_some_and(|d| Instant::now() >= d) {
             return;
         }

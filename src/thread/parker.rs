@@ -89,9 +89,12 @@ impl ParkState {
     /// itself before it suspends; `true` means "do not suspend, you were woken".
     #[inline]
     pub(crate) fn take_notification(&self) -> bool {
-        self.0
-            .compare_exchange(NOTIFIED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
+        // A plain load first: usually there is none, and a failed CAS costs a locked cycle.
+        self.0.load(Ordering::Relaxed) == NOTIFIED
+            && self
+                .0
+                .compare_exchange(NOTIFIED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
     }
 
     /// Called by the worker after the green thread suspended to park. `true`: it is PARKED
