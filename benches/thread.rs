@@ -59,19 +59,20 @@ fn yield_round_trip(c: &mut Criterion) {
     g.finish();
 }
 
+/// Starts a thread running the closure; returns how to join it.
+type Spawner<'a> = &'a dyn Fn(Box<dyn FnOnce() + Send>) -> Box<dyn FnOnce()>;
+
+/// A slot to publish a thread handle in.
+type Slot = Arc<parking_lot::Mutex<Option<greenthread::Thread>>>;
+
 /// Two threads pass a turn back and forth `iters` times with park/unpark; returns the time.
-fn ping_pong(
-    iters: u64,
-    spawn: &dyn Fn(Box<dyn FnOnce() + Send>) -> Box<dyn FnOnce()>,
-) -> Duration {
+fn ping_pong(iters: u64, spawn: Spawner<'_>) -> Duration {
     let turn = Arc::new(AtomicU64::new(0));
-    let slot_a: Arc<parking_lot::Mutex<Option<greenthread::Thread>>> = Arc::default();
-    let slot_b: Arc<parking_lot::Mutex<Option<greenthread::Thread>>> = Arc::default();
+    let slot_a: Slot = Arc::default();
+    let slot_b: Slot = Arc::default();
     let ready = Arc::new(AtomicU64::new(0));
     let start = Arc::new(parking_lot::Mutex::new(None::<Instant>));
-    let player = |me: u64,
-                  mine: Arc<parking_lot::Mutex<Option<greenthread::Thread>>>,
-                  other: Arc<parking_lot::Mutex<Option<greenthread::Thread>>>| {
+    let player = |me: u64, mine: Slot, other: Slot| {
         let (turn, ready, start) = (turn.clone(), ready.clone(), start.clone());
         Box::new(move || {
             *mine.lock() = Some(greenthread::current());
