@@ -242,9 +242,20 @@ fn max_map_count() -> usize {
         .unwrap_or(65_530)
 }
 
+/// Free stacks cached by one OS thread; given back to the shared pool when the thread ends.
+struct Cache(RefCell<Vec<StackMem>>);
+
+impl Drop for Cache {
+    fn drop(&mut self) {
+        for mem in self.0.get_mut().drain(..) {
+            pool().give_shared(mem);
+        }
+    }
+}
+
 std::thread_local! {
     /// Free stacks cached by this OS thread, any size and kind.
-    static CACHE: RefCell<Vec<StackMem>> = const { RefCell::new(Vec::new()) };
+    static CACHE: Cache = const { Cache(RefCell::new(Vec::new())) };
 }
 
 /// Takes a matching stack from this OS thread's cache. Never inlined: a green thread can
@@ -253,7 +264,7 @@ std::thread_local! {
 fn cache_take(size: usize, guarded: bool) -> Option<StackMem> {
     CACHE
         .try_with(|c| {
-            let mut c = c.borrow_mut();
+            let mut c = c.0.borrow_mut();
             let i = c
                 .iter()
                 .rposition(|m| m.size == size && m.guarded == guarded)?;
@@ -268,7 +279,7 @@ fn cache_take(size: usize, guarded: bool) -> Option<StackMem> {
 fn cache_give(mem: StackMem) -> Option<StackMem> {
     CACHE
         .try_with(|c| {
-            let mut c = c.borrow_mut();
+            let mut c = c.0.borrow_mut();
             if c.len() < CACHE_LEN {
                 c.push(mem);
                 None
@@ -300,7 +311,12 @@ impl Pool {
     }
 
     fn give(&self, mem: StackMem) {
-        let Some(mem) = cache_give(mem) else { return };
+        if let Some(mem) = cache_give(mem) {
+            self.give_shared(mem);
+        }
+    }
+
+    fn give_shared(&self, mem: StackMem) {
         let mut inner = self.inner.lock();
         let free = inner.free.entry((mem.size, mem.guarded)).or_default();
         if mem.guarded && free.len() >= FREE_GUARDED_LEN {
