@@ -227,6 +227,7 @@ impl Task {
     ///
     /// The caller must be its current runner (module docs): it took the task from a run
     /// queue (or just created it) and no one else can resume it until this returns.
+    #[inline]
     pub(crate) unsafe fn resume(&self, worker: usize) -> RunResult {
         if self.stay_on_worker && self.home.load(Ordering::Relaxed) == NO_HOME {
             self.home.store(worker, Ordering::Relaxed);

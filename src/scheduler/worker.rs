@@ -236,6 +236,7 @@ impl Worker {
         None
     }
 
+    #[inline]
     fn run_task(&self, task: Arc<Task>) {
         loop {
             // SAFETY: the task came out of a run queue (or the LIFO slot), so this worker is
