@@ -149,13 +149,23 @@ impl Shared {
             }
             tasks.sort_by_key(|t| std::cmp::Reverse(t.id()));
             for task in tasks {
+                // If it is parked, wake it ourselves to take the reference the PARKED state
+                // owns (an OS thread's unpark may beat us to it; then that reference is in
+                // the injector, drained below).
+                let parked_ref = (task.park.wake() == crate::thread::parker::Wake::Schedule)
+                    // SAFETY: as in `thread::wake_task`: winning PARKED -> RUNNING hands us
+                    // the one reference the PARKED state owned.
+                    .then(|| unsafe { Arc::from_raw(Arc::as_ptr(&task)) });
                 // SAFETY: every worker has stopped, so no one else runs or touches it.
                 unsafe { task.cancel() };
+                drop(parked_ref);
             }
         }
         while !self.injector.steal().is_empty() {}
         for remote in self.remotes.iter() {
             while !remote.inbox.steal().is_empty() {}
+            // A stopped worker's deque outlives it through its stealer: empty it too.
+            while !remote.stealer.steal().is_empty() {}
         }
         self.timers.clear();
     }

@@ -253,11 +253,16 @@ impl Worker {
                     self.push_back(task);
                 }
                 RunResult::Switched(Switch::Park) => {
-                    if !task.park.commit_park() {
+                    if task.park.commit_park() {
+                        // Parked: our reference becomes the one the PARKED state owns, which
+                        // its next waker takes over (`thread::wake_task`). Handing it over
+                        // instead of dropping it here and cloning it there saves two atomic
+                        // read-modify-writes per park.
+                        std::mem::forget(task);
+                    } else {
                         // Woken between deciding to park and suspending: run it again later.
                         self.push_back(task);
                     }
-                    // Else it is parked and belongs to its next waker; our Arc goes.
                 }
                 RunResult::Finished => super::finished(&self.shared, &task),
             }

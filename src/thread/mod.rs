@@ -181,7 +181,12 @@ impl fmt::Debug for Thread {
 #[inline]
 fn wake_task(task: &Arc<Task>) {
     if task.park.wake() == Wake::Schedule {
-        crate::scheduler::schedule(task.clone(), false);
+        // SAFETY: a PARKED green thread owns one strong reference to itself, left there by
+        // the worker that committed the park (`Worker::run_task`), and the waker that wins
+        // PARKED -> RUNNING (us: `Schedule` is returned to exactly one waker per committed
+        // park, see the loom model) takes it over.
+        let owned = unsafe { Arc::from_raw(Arc::as_ptr(task)) };
+        crate::scheduler::schedule(owned, false);
     }
 }
 

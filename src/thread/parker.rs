@@ -27,6 +27,11 @@
 //!    steps 1 and 2 (state NOTIFIED), the commit fails, the notification is consumed, and the
 //!    worker queues the green thread again.
 //!
+//! A PARKED green thread owns one strong reference to itself: the worker that commits the
+//! park leaves its `Arc` there instead of dropping it, and the one waker that gets
+//! [`Wake::Schedule`] takes it over to queue the green thread (no clone, no drop: two atomic
+//! read-modify-writes saved per park). Shutdown claims it the same way.
+//!
 //! Exactly one party moves a green thread out of PARKED, so a green thread is never queued
 //! twice; and a wake-up that arrives at any point after the green thread last looked at its
 //! condition either finds it PARKED (and schedules it) or leaves NOTIFIED (and the commit or
