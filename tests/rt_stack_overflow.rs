@@ -81,34 +81,41 @@ fn guard_page_overflow_names_the_green_thread_and_aborts() {
     assert_reported(&out, "deep-recursion", 64 * 1024, "guard page");
 }
 
+/// In a child process: runs `body` as green thread `name` on a 64 KiB compact stack that has
+/// a neighbour below it in its slab (so an overflow runs into memory, not a fault). The
+/// overflow must abort the process.
+fn overflow_compact_stack(name: &str, body: fn() -> u64) -> ! {
+    let rt = Runtime::builder()
+        .workers(1)
+        .guard_pages(false)
+        .build()
+        .unwrap();
+    let _neighbour = rt
+        .block_on(|| {
+            Builder::new()
+                .stack_size(64 * 1024)
+                .spawn(|| greenthread::sleep(Duration::from_secs(60)))
+        })
+        .unwrap();
+    let h = rt
+        .block_on(|| {
+            Builder::new()
+                .name(name.into())
+                .stack_size(64 * 1024)
+                .spawn(body)
+        })
+        .unwrap();
+    let _ = h.join();
+    unreachable!("the overflow must abort the process");
+}
+
 #[test]
 fn compact_stack_overflow_is_caught_at_the_switch() {
     const NAME: &str = "compact_stack_overflow_is_caught_at_the_switch";
     if support::is_child(NAME) {
-        let rt = Runtime::builder()
-            .workers(1)
-            .guard_pages(false)
-            .build()
-            .unwrap();
-        // A neighbour below it in the slab, so the overflow runs into memory, not a fault.
-        let _neighbour = rt
-            .block_on(|| {
-                Builder::new()
-                    .stack_size(64 * 1024)
-                    .spawn(|| greenthread::sleep(Duration::from_secs(60)))
-            })
-            .unwrap();
-        let h = rt
-            .block_on(|| {
-                Builder::new()
-                    .name("compact-deep".into())
-                    .stack_size(64 * 1024)
-                    // ~80 frames of over 512 bytes: past 64 KiB, but not through the slab.
-                    .spawn(|| recurse_then_yield(200))
-            })
-            .unwrap();
-        let _ = h.join();
-        unreachable!("the overflow must abort the process");
+        // ~80 frames of over 512 bytes: past 64 KiB, but not through the neighbour; it
+        // switches (yields) while still that deep.
+        overflow_compact_stack("compact-deep", || recurse_then_yield(200));
     }
     let out = support::run_child(NAME, &[]);
     assert_reported(
@@ -123,32 +130,11 @@ fn compact_stack_overflow_is_caught_at_the_switch() {
 fn compact_stack_overflow_that_returned_trips_the_canary() {
     const NAME: &str = "compact_stack_overflow_that_returned_trips_the_canary";
     if support::is_child(NAME) {
-        let rt = Runtime::builder()
-            .workers(1)
-            .guard_pages(false)
-            .build()
-            .unwrap();
-        let _neighbour = rt
-            .block_on(|| {
-                Builder::new()
-                    .stack_size(64 * 1024)
-                    .spawn(|| greenthread::sleep(Duration::from_secs(60)))
-            })
-            .unwrap();
-        let h = rt
-            .block_on(|| {
-                Builder::new()
-                    .name("compact-canary".into())
-                    .stack_size(64 * 1024)
-                    .spawn(|| {
-                        let v = recurse(200); // overflows and comes back
-                        greenthread::yield_now(); // the worker checks the canary here
-                        v
-                    })
-            })
-            .unwrap();
-        let _ = h.join();
-        unreachable!("the overflow must abort the process");
+        overflow_compact_stack("compact-canary", || {
+            let v = recurse(200); // overflows and comes back
+            greenthread::yield_now(); // the worker checks the canary here
+            v
+        });
     }
     let out = support::run_child(NAME, &[]);
     assert_reported(&out, "compact-canary", 64 * 1024, "canary");
