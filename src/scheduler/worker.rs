@@ -173,7 +173,13 @@ impl Worker {
     fn steal_injector(&self) -> Option<Arc<Task>> {
         loop {
             match self.shared.injector.steal_batch_and_pop(&self.local) {
-                Steal::Success(t) => return Some(t),
+                Steal::Success(t) => {
+                    if !self.local.is_empty() {
+                        // We took more than we run now: let an idle worker share the batch.
+                        self.shared.idle.notify_one(&self.shared.reactor);
+                    }
+                    return Some(t);
+                }
                 Steal::Empty => return None,
                 Steal::Retry => {}
             }
