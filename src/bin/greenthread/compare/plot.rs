@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Row;
 
@@ -16,58 +17,50 @@ pub fn write_svg(path: &Path, rows: &[Row]) -> Result<(), String> {
 }
 
 fn draw(path: &Path, bars: &[(&str, f64)]) -> Result<(), Box<dyn std::error::Error>> {
-    let n = bars.len() as u32;
-    let top = bars.iter().map(|b| b.1).fold(1.0f64, f64::max) * 3.0;
+    let n = bars.len() as f64;
+    let top = bars.iter().map(|b| b.1).fold(1.0f64, f64::max) * 4.0;
     let bottom = bars.iter().map(|b| b.1).fold(1.0f64, f64::min) / 3.0;
-    let root = SVGBackend::new(path, (160 * n + 200, 520)).into_drawing_area();
+    let width = (170 * bars.len() as u32 + 200).max(720);
+    let root = SVGBackend::new(path, (width, 520)).into_drawing_area();
     root.fill(&WHITE)?;
+    // x: bar i spans i..i+1 (a plain numeric axis; the names are written above the bars).
     let mut chart = ChartBuilder::on(&root)
         .caption(
             "greenthread compare: OS-thread cost / green-thread cost",
             ("sans-serif", 22),
         )
         .margin(20)
-        .x_label_area_size(40)
+        .x_label_area_size(10)
         .y_label_area_size(70)
-        .build_cartesian_2d((0..n).into_segmented(), (bottom..top).log_scale())?;
+        .build_cartesian_2d(0f64..n, (bottom..top).log_scale())?;
     chart
         .configure_mesh()
         .disable_x_mesh()
+        .x_labels(2)
+        .x_label_formatter(&|_| String::new())
         .y_desc("ratio (log scale; above 1 favours green threads)")
         .y_label_formatter(&|v| format!("{v}×"))
-        .x_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => bars
-                .get(*i as usize)
-                .map_or_else(String::new, |b| b.0.to_string()),
-            _ => String::new(),
-        })
         .draw()?;
     chart.draw_series(bars.iter().enumerate().map(|(i, (_, ratio))| {
-        let i = i as u32;
+        let x = i as f64;
         let colour = if *ratio >= 1.0 {
             GREEN.mix(0.7)
         } else {
             RED.mix(0.7)
         };
-        let mut bar = Rectangle::new(
-            [
-                (SegmentValue::Exact(i), bottom),
-                (SegmentValue::Exact(i + 1), *ratio),
-            ],
-            colour.filled(),
-        );
-        bar.set_margin(0, 0, 20, 20);
-        bar
+        Rectangle::new([(x + 0.12, bottom), (x + 0.88, *ratio)], colour.filled())
     }))?;
-    chart.draw_series(bars.iter().enumerate().map(|(i, (_, ratio))| {
+    let label =
+        TextStyle::from(("sans-serif", 15).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
+    chart.draw_series(bars.iter().enumerate().map(|(i, (name, ratio))| {
         Text::new(
-            format!("{ratio:.1}×"),
-            (SegmentValue::CenterOf(i as u32), *ratio * 1.15),
-            ("sans-serif", 16),
+            format!("{name}: {ratio:.1}×"),
+            (i as f64 + 0.5, *ratio * 1.08),
+            label.clone(),
         )
     }))?;
     chart.draw_series(std::iter::once(PathElement::new(
-        vec![(SegmentValue::Exact(0), 1.0), (SegmentValue::Exact(n), 1.0)],
+        vec![(0.0, 1.0), (n, 1.0)],
         BLACK.stroke_width(2),
     )))?;
     root.present()?;
