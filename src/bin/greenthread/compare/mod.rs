@@ -72,11 +72,11 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
         .collect();
 
     let progress = Progress::steps(2 * chosen.len() as u64, args.quiet);
-    if sizes.threads > sizes.os_threads_max {
+    let (cap, why) = sizes.os_cap();
+    if sizes.threads > cap {
         progress.note(&format!(
-            "note: OS threads capped at {} ({}); green threads run {}",
-            count(sizes.os_threads_max),
-            sizes.os_cap_reason,
+            "note: at most {} OS threads at once here ({why}); green threads run {}",
+            count(cap),
             count(sizes.threads)
         ));
     }
@@ -138,49 +138,16 @@ fn finish(args: &CompareArgs, rows: &[Row]) -> Result<(), Failure> {
     }
 }
 
-/// The sizes from the flags, with the OS-thread cap lowered to what the system allows.
+/// The sizes from the flags.
 fn sizes(args: &CompareArgs) -> Sizes {
-    let mut os_threads_max = args.os_threads_max;
-    let mut os_cap_reason = "--os-threads-max".to_string();
-    if let Some((limit, why)) = system_thread_limit() {
-        if limit < os_threads_max {
-            os_threads_max = limit;
-            os_cap_reason = why;
-        }
-    }
     Sizes {
         scale: args.scale.unwrap_or(if args.quick { 0.1 } else { 1.0 }),
         threads: args
             .threads
             .unwrap_or(if args.quick { 2_000 } else { 10_000 }),
-        os_threads_max,
-        os_cap_reason,
+        os_threads_max: args.os_threads_max,
         workers: args.workers,
     }
-}
-
-/// How many OS threads this system lets one process start, with the reason: half of
-/// `kernel.threads-max`, and a stack plus its guard page (two mappings) per thread within
-/// `vm.max_map_count` with room to spare. `None` when /proc does not say.
-fn system_thread_limit() -> Option<(u64, String)> {
-    let read = |p: &str| -> Option<u64> { std::fs::read_to_string(p).ok()?.trim().parse().ok() };
-    let mut best: Option<(u64, String)> = None;
-    if let Some(t) = read("/proc/sys/kernel/threads-max") {
-        best = Some((t / 2, format!("half of kernel.threads-max = {}", count(t))));
-    }
-    if let Some(m) = read("/proc/sys/vm/max_map_count") {
-        let limit = (m / 2).saturating_sub(2_000);
-        if best.as_ref().is_none_or(|b| limit < b.0) {
-            best = Some((
-                limit,
-                format!(
-                    "two mappings per thread within vm.max_map_count = {}",
-                    count(m)
-                ),
-            ));
-        }
-    }
-    best
 }
 
 /// Runs both sides of one workload.
@@ -203,12 +170,11 @@ fn measure(w: &dyn Workload, ctx: &Ctx<'_>, runs: u32, progress: &Progress) -> R
     }
     if let (Ok(g), Ok(o)) = (&green, &os) {
         if g.size != o.size {
+            let (_, why) = ctx.sizes.os_cap();
             notes.push(format!(
-                "OS threads ran {} where green threads ran {} ({}: OS threads capped at {})",
+                "OS threads capped: {} where green threads ran {} (limit: {why})",
                 count(o.size),
-                count(g.size),
-                ctx.sizes.os_cap_reason,
-                count(ctx.sizes.os_threads_max)
+                count(g.size)
             ));
         }
     }

@@ -6,6 +6,8 @@
 //! progress, OS-thread caps, the table, JSON and the plot).
 
 use greenthread::Runtime;
+
+use crate::units::count;
 use serde::Serialize;
 
 /// What a workload's number measures. Lower is better for every unit, so the ratio
@@ -44,10 +46,9 @@ pub struct Sizes {
     pub scale: f64,
     /// Threads alive at once in the sleepers and memory workloads.
     pub threads: u64,
-    /// The most OS threads a workload may start at once.
+    /// The most OS threads a workload may start at once (`--os-threads-max`); the system
+    /// may allow fewer, see [`Sizes::os_cap`].
     pub os_threads_max: u64,
-    /// Why `os_threads_max` is what it is (the flag, or a system limit).
-    pub os_cap_reason: String,
     /// Green-runtime workers, passed on to child processes.
     pub workers: Option<std::num::NonZeroUsize>,
 }
@@ -59,10 +60,44 @@ impl Sizes {
     }
 
     /// How many OS threads to run where green threads run [`threads`](Sizes::threads).
+    /// Computed now, since the limit depends on the mappings the process holds.
     pub fn os_threads(&self) -> u64 {
-        self.threads.min(self.os_threads_max)
+        self.threads.min(self.os_cap().0)
+    }
+
+    /// The most OS threads this process may start right now, and why: `--os-threads-max`,
+    /// or half of `kernel.threads-max`, or the memory mappings left under
+    /// `vm.max_map_count` (a std thread takes four: its stack and guard page, and its
+    /// signal stack and guard page; the green runtime's stack pool holds some too).
+    pub fn os_cap(&self) -> (u64, String) {
+        let mut cap = (self.os_threads_max, "--os-threads-max".to_string());
+        let read =
+            |p: &str| -> Option<u64> { std::fs::read_to_string(p).ok()?.trim().parse().ok() };
+        if let Some(t) = read("/proc/sys/kernel/threads-max") {
+            if t / 2 < cap.0 {
+                cap = (t / 2, format!("half of kernel.threads-max = {}", count(t)));
+            }
+        }
+        let in_use = std::fs::read_to_string("/proc/self/maps").map(|m| m.lines().count() as u64);
+        if let (Some(max), Ok(in_use)) = (read("/proc/sys/vm/max_map_count"), in_use) {
+            let left = max.saturating_sub(in_use).saturating_sub(MAPPING_MARGIN) / 4;
+            if left < cap.0 {
+                cap = (
+                    left.max(1),
+                    format!(
+                        "4 mappings per OS thread within vm.max_map_count = {}, {} in use",
+                        count(max),
+                        count(in_use)
+                    ),
+                );
+            }
+        }
+        cap
     }
 }
+
+/// Mappings left free for everything else (allocator arenas, libraries).
+const MAPPING_MARGIN: u64 = 2_000;
 
 /// What the workload gets to run with.
 #[derive(Debug)]
