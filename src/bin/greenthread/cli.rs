@@ -124,14 +124,8 @@ pub struct CompareArgs {
     greenthread stress timer-storm --duration 30s --concurrency 50000\n  \
     greenthread stress spawn-storm --iterations 100 --seed 7 --json")]
 pub struct StressArgs {
-    /// The scenario.
-    ///
-    /// Available: spawn-storm (waves of short-lived green threads, some panicking on
-    /// purpose: every join must return the expected Ok/Err), timer-storm (sleepers and
-    /// park timeouts with random deadlines: none may wake early). Not in this build yet:
-    /// ping-pong-ring, echo-flood, mutex-convoy, chaos.
-    ///
-    /// Example: `greenthread stress timer-storm`.
+    /// The scenario: spawn-storm or timer-storm (`--help` describes each).
+    #[arg(long_help = stress::scenario_help())]
     #[arg(value_name = "SCENARIO", value_parser = stress::parse_scenario)]
     pub scenario: String,
 

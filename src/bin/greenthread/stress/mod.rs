@@ -62,10 +62,27 @@ pub fn parse_scenario(name: &str) -> Result<String, String> {
     }
 }
 
+/// The long help of the scenario argument, from [`scenarios`] and [`PLANNED`].
+pub fn scenario_help() -> String {
+    let mut help = String::from("The scenario.\n\nAvailable:\n");
+    for s in scenarios() {
+        help.push_str(&format!("  {:<15} {}\n", s.name(), s.about()));
+    }
+    help.push_str("\nNot in this build yet (they need later parts of the runtime):\n");
+    for (name, needs) in PLANNED {
+        help.push_str(&format!("  {name:<15} needs {needs}\n"));
+    }
+    help.push_str("\nExample: `greenthread stress timer-storm`.");
+    help
+}
+
 /// A stress scenario.
 pub trait Scenario: Send + Sync {
     /// The name on the command line (`spawn-storm`).
     fn name(&self) -> &'static str;
+
+    /// One line for `--help`: what it does and what it checks.
+    fn about(&self) -> &'static str;
 
     /// Green threads per round when `--concurrency` is not given.
     fn default_concurrency(&self) -> u64;

@@ -65,6 +65,11 @@ impl Scenario for SpawnStorm {
         "spawn-storm"
     }
 
+    fn about(&self) -> &'static str {
+        "waves of short-lived green threads, some panicking on purpose; every join must \
+         return the expected Ok/Err, counts exact"
+    }
+
     fn default_concurrency(&self) -> u64 {
         1_000
     }

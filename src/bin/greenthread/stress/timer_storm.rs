@@ -50,6 +50,11 @@ impl Scenario for TimerStorm {
         "timer-storm"
     }
 
+    fn about(&self) -> &'static str {
+        "sleepers and park timeouts with random deadlines; none may wake early; reports \
+         how late they wake"
+    }
+
     fn default_concurrency(&self) -> u64 {
         10_000
     }
