@@ -113,7 +113,8 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// Whether to run another round after `rounds` rounds; also updates the live progress.
+    /// Whether to run another round after `rounds` rounds (always at least one); also
+    /// updates the live progress.
     pub fn keep_going(&self, rounds: u64, operations: u64) -> bool {
         let elapsed = self.start.elapsed();
         let pos = match self.iterations {
@@ -132,8 +133,10 @@ impl Ctx<'_> {
                 count(rate as u64)
             ),
         );
-        self.deadline.is_none_or(|d| Instant::now() < d)
-            && self.iterations.is_none_or(|n| rounds < n)
+        // At least one round, however short the duration: a summary of nothing proves nothing.
+        rounds == 0
+            || (self.deadline.is_none_or(|d| Instant::now() < d)
+                && self.iterations.is_none_or(|n| rounds < n))
     }
 }
 
