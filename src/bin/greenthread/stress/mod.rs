@@ -9,6 +9,22 @@
 //!
 //! Scenarios that need the runtime's channels, networking or mutexes are listed in
 //! [`PLANNED`] until those exist; asking for one says so and exits 2.
+//!
+//! # Adding one
+//!
+//! 1. A file here (`ping_pong_ring.rs`) with a unit struct implementing [`Scenario`]:
+//!    `name`, `about` (one line for `--help`), `default_concurrency`, and `run`, which
+//!    loops `while ctx.keep_going(rounds, operations)`, seeds its choices with
+//!    `SmallRng::seed_from_u64(ctx.seed)`, records one latency per operation (ns) in
+//!    [`latency_histogram`], checks its invariants and returns `Err(message)` on the first
+//!    broken one (name the green thread or message, so the seed replays it). Honour
+//!    `ctx.inject_fault` by corrupting one expectation, so a test proves the check fires.
+//!    `run` executes on a green thread of the scenario's runtime: `greenthread::spawn`
+//!    spawns there.
+//! 2. A `mod` line and an entry in [`scenarios`]; remove its line from [`PLANNED`].
+//! 3. A test in `tests/cli_stress.rs` (`--duration 1s --json`, its counts), and its name in
+//!    `a_broken_invariant_exits_non_zero_with_a_clear_message` and out of
+//!    `scenarios_of_later_layers_say_they_are_not_in_this_build`.
 
 mod spawn_storm;
 mod summary;

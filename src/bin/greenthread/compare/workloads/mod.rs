@@ -1,8 +1,22 @@
 //! The workloads of `greenthread compare`, one per file.
 //!
-//! Adding one (e.g. channel ping-pong once `greenthread::channel` exists): a new file here
-//! with a unit struct implementing [`Workload`], a `mod` line below, and an entry in
-//! [`all`]. Its id then works with `--only`, and it appears in the table, JSON and plot.
+//! # Adding one
+//!
+//! 1. A file here, e.g. `channel_ping_pong.rs`, with a unit struct implementing
+//!    [`Workload`]: `id` (kebab-case, used by `--only` and the JSON), `title` (with its
+//!    sizes), `unit` (lower is better), `run_green` (on `ctx.rt`, usually inside
+//!    `ctx.rt.block_on`), `run_os` (plain `std::thread` and the std/crossbeam equivalent).
+//!    Size it with `ctx.sizes.iterations(BASE)` for operation counts and
+//!    `ctx.sizes.threads` / `ctx.sizes.os_threads()` for threads alive at once; return
+//!    `Err(message)` instead of panicking (an OS refusal becomes a note in the table).
+//! 2. A `mod` line below and an entry in [`all`], in table order.
+//! 3. Add its id to `WORKLOADS` in `tests/cli_compare.rs`.
+//!
+//! Planned once the other layers land: `channel-ping-pong` (`greenthread::channel` vs
+//! `std::sync::mpsc`, ns per round trip, like `ping_pong.rs`), `mutex-contended`
+//! (`greenthread::sync::Mutex` vs `std::sync::Mutex`, N threads × M increments, ns per
+//! lock), `tcp-echo` (`greenthread::net` server and clients vs a thread per connection,
+//! `ctx.sizes.threads` connections capped by `os_threads()`, ns per echoed message).
 
 pub mod memory;
 mod ping_pong;
