@@ -54,10 +54,11 @@ std::thread_local! {
 #[inline(never)]
 pub(crate) fn current() -> Option<&'static Worker> {
     let p = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
-    // SAFETY: CURRENT is non-null only while `Worker::run` executes on this OS thread, and
+    // Why this is sound: CURRENT is non-null only while `Worker::run` executes on this OS thread, and
     // points at the `Worker` on that function's frame, which outlives every caller on this
     // thread (green threads run inside that frame's loop). Callers do not keep the
     // reference past a switch point or past the call that obtained it.
+    // SAFETY: as argued just above.
     unsafe { p.as_ref() }
 }
 
@@ -235,6 +236,7 @@ impl Worker {
         None
     }
 
+    #[inline]
     fn run_task(&self, task: Arc<Task>) {
         loop {
             // SAFETY: the task came out of a run queue (or the LIFO slot), so this worker is

@@ -5,13 +5,13 @@
 //! ```text
 //!  guarded (default)                    compact (past the mapping budget, or guard_pages(false))
 //!
-//!  top  +------------------+            slab: +------------------+ top of stack n-1
-//!       |  usable, RW      |                  |  stack n-1       |
-//!       |  (grows down)    |                  +------------------+ <- canary (64 zero bytes)
-//!  lo   +------------------+                  |  ...             |
-//!       |  guard, PROT_NONE|                  +------------------+ top of stack 0
+//!  top  +------------------+            slab: +------------------+
+//!       |  usable, RW      |                  | 64 reserved      | <- canary of the stack above
+//!       |  (grows down)    |                  |  stack 1         |
+//!  lo   +------------------+                  +------------------+ lo of stack 1
+//!       |  guard, PROT_NONE|                  | 64 zero bytes    | <- canary of stack 1
 //!       +------------------+                  |  stack 0         |
-//!   two kernel mappings each                  +------------------+ <- canary
+//!   two kernel mappings each                  +------------------+ lo of stack 0
 //!                                             |  guard, PROT_NONE|  one guard per slab
 //!                                             +------------------+
 //! ```
@@ -24,10 +24,11 @@
 //! Past a budget of three eighths of `vm.max_map_count` guarded stacks (24,573 on a stock
 //! kernel, leaving room for everything else the process maps), new stacks are **compact**:
 //! carved side by side from 128 MiB slabs, two mappings per slab whatever its count. A
-//! compact stack has no guard page of its own. Instead its lowest 64 bytes are a canary that
-//! must stay zero (the page is never touched otherwise, so it costs no memory), checked by the
-//! worker every time the green thread switches out, and the green thread's stack pointer is
-//! checked against its limit at every switch point. Either check failing reports the green
+//! compact stack has no guard page of its own. Instead the 64 bytes just below it (reserved at
+//! the top of the neighbour below, a page that neighbour uses anyway, so the check costs no
+//! page fault and no memory) are a canary that must stay zero, checked by the worker every time
+//! the green thread switches out; and the green thread's stack pointer is checked against its
+//! limit at every switch point. The lowest stack of a slab has the slab's guard page below it. Either check failing reports the green
 //! thread like a guard-page hit and aborts. The trade: detection is after the fact and
 //! best-effort. An overflow that writes past the canary lands in the neighbouring stack before
 //! the next switch catches it, and one that leaves the canary zero goes unseen. Give deep code
@@ -86,12 +87,25 @@ pub(crate) struct StackMem {
     size: usize,
     /// Whether this stack has its own guard page.
     guarded: bool,
+    /// Compact stacks: where the 64 zero bytes just below `lo` are (0 when a guard page is
+    /// below instead).
+    canary: usize,
 }
 
 impl StackMem {
-    /// Highest address (exclusive): where the stack starts.
+    /// Highest address (exclusive) of the region.
     pub(crate) fn top(&self) -> usize {
         self.lo + self.size
+    }
+
+    /// Where the green thread's stack pointer starts: the top, less the canary reserved for
+    /// the compact stack above.
+    fn base(&self) -> usize {
+        if self.guarded {
+            self.top()
+        } else {
+            self.top() - CANARY_LEN
+        }
     }
 
     /// Lowest usable address.
@@ -109,16 +123,19 @@ impl StackMem {
         self.guarded
     }
 
-    /// For compact stacks: whether the canary is still zero. Always true for guarded ones.
+    /// For compact stacks: whether the canary below it is still zero. Always true when a
+    /// guard page is below instead.
+    #[inline]
     pub(crate) fn canary_intact(&self) -> bool {
-        if self.guarded {
+        if self.canary == 0 {
             return true;
         }
-        let words = self.lo as *const u64;
+        let words = self.canary as *const u64;
         (0..CANARY_LEN / 8).all(|i| {
-            // SAFETY: [lo, lo + CANARY_LEN) lies inside this stack's mapped, readable region
-            // (compact stacks are RW from lo to top), and `lo` is page-aligned, so aligned for
-            // u64. Volatile: the green thread writes it behind the compiler's back.
+            // SAFETY: [canary, canary + CANARY_LEN) is the reserved top of the compact stack
+            // just below in the same slab, mapped read-write for the life of the process
+            // (slabs are never unmapped) and used by nothing else; it is 64-byte aligned.
+            // Volatile: an overflowing green thread writes it behind the compiler's back.
             unsafe { ptr::read_volatile(words.add(i)) == 0 }
         })
     }
@@ -126,7 +143,7 @@ impl StackMem {
     /// For compact stacks: whether the stack pointer `sp` has come too close to the limit.
     #[inline]
     pub(crate) fn sp_too_low(&self, sp: usize) -> bool {
-        !self.guarded && sp < self.lo + CANARY_LEN + RED_ZONE
+        !self.guarded && sp < self.lo + RED_ZONE
     }
 }
 
@@ -170,7 +187,7 @@ impl Drop for Stack {
 unsafe impl corosensei::stack::Stack for Stack {
     #[inline]
     fn base(&self) -> corosensei::stack::StackPointer {
-        NonZeroUsize::new(self.mem.top()).expect("stack top is not null")
+        NonZeroUsize::new(self.mem.base()).expect("stack top is not null")
     }
 
     #[inline]
@@ -242,9 +259,20 @@ fn max_map_count() -> usize {
         .unwrap_or(65_530)
 }
 
+/// Free stacks cached by one OS thread; given back to the shared pool when the thread ends.
+struct Cache(RefCell<Vec<StackMem>>);
+
+impl Drop for Cache {
+    fn drop(&mut self) {
+        for mem in self.0.get_mut().drain(..) {
+            pool().give_shared(mem);
+        }
+    }
+}
+
 std::thread_local! {
     /// Free stacks cached by this OS thread, any size and kind.
-    static CACHE: RefCell<Vec<StackMem>> = const { RefCell::new(Vec::new()) };
+    static CACHE: Cache = const { Cache(RefCell::new(Vec::new())) };
 }
 
 /// Takes a matching stack from this OS thread's cache. Never inlined: a green thread can
@@ -253,7 +281,7 @@ std::thread_local! {
 fn cache_take(size: usize, guarded: bool) -> Option<StackMem> {
     CACHE
         .try_with(|c| {
-            let mut c = c.borrow_mut();
+            let mut c = c.0.borrow_mut();
             let i = c
                 .iter()
                 .rposition(|m| m.size == size && m.guarded == guarded)?;
@@ -268,7 +296,7 @@ fn cache_take(size: usize, guarded: bool) -> Option<StackMem> {
 fn cache_give(mem: StackMem) -> Option<StackMem> {
     CACHE
         .try_with(|c| {
-            let mut c = c.borrow_mut();
+            let mut c = c.0.borrow_mut();
             if c.len() < CACHE_LEN {
                 c.push(mem);
                 None
@@ -300,7 +328,12 @@ impl Pool {
     }
 
     fn give(&self, mem: StackMem) {
-        let Some(mem) = cache_give(mem) else { return };
+        if let Some(mem) = cache_give(mem) {
+            self.give_shared(mem);
+        }
+    }
+
+    fn give_shared(&self, mem: StackMem) {
         let mut inner = self.inner.lock();
         let free = inner.free.entry((mem.size, mem.guarded)).or_default();
         if mem.guarded && free.len() >= FREE_GUARDED_LEN {
@@ -316,11 +349,11 @@ impl Pool {
 impl PoolInner {
     /// Carves one compact stack of `size` bytes, mapping a new slab when the current is used up.
     fn carve(&mut self, size: usize) -> io::Result<StackMem> {
-        let (lo, left) = match self.slabs.get(&size) {
-            Some(&(lo, left)) if left > 0 => (lo, left),
+        let (lo, left, first) = match self.slabs.get(&size) {
+            Some(&(lo, left)) if left > 0 => (lo, left, false),
             _ => {
                 let count = (SLAB_BYTES / size).max(1);
-                (map_slab(size, count)?, count)
+                (map_slab(size, count)?, count, true)
             }
         };
         self.slabs.insert(size, (lo + size, left - 1));
@@ -328,6 +361,7 @@ impl PoolInner {
             lo,
             size,
             guarded: false,
+            canary: if first { 0 } else { lo - CANARY_LEN },
         })
     }
 }
@@ -375,6 +409,7 @@ fn map_guarded(size: usize) -> io::Result<StackMem> {
         lo: base + page,
         size,
         guarded: true,
+        canary: 0,
     })
 }
 

@@ -390,6 +390,7 @@ pub fn sleep_until(deadline: Instant) {
 /// assert!(log.windows(2).all(|w| w[0] != w[1]), "{log:?}");
 /// # std::io::Result::Ok(())
 /// ```
+#[inline]
 pub fn yield_now() {
     match current_task() {
         Some(task) => task.suspend(Switch::Yield),
