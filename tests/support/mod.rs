@@ -86,3 +86,24 @@ pub fn no_os_threads_named(prefix: &str) -> bool {
     }
     true
 }
+
+/// Runs `cmd` to completion and returns its output, or fails the test after `secs` (killing
+/// the child, so a hang cannot outlive the test).
+pub fn output_within(mut cmd: Command, secs: u64) -> Output {
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("start the command");
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(out) => out.expect("wait for the command"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("{cmd:?} did not finish within {secs} s");
+        }
+    }
+}
