@@ -143,7 +143,7 @@ impl Worker {
             }
         }
         if let Some(t) = self.lifo.take() {
-            if self.lifo_streak.get() < MAX_LIFO_STREAK {
+            if self.lifo_streak.get() < MAX_LIFO_STREAK || self.nothing_queued() {
                 self.lifo_streak.set(self.lifo_streak.get() + 1);
                 return Some(t);
             }
@@ -276,6 +276,15 @@ impl Worker {
         }
     }
 
+    /// Whether this worker's queues and the shared injector are empty (so the LIFO slot has
+    /// no one to be fair to).
+    #[inline]
+    fn nothing_queued(&self) -> bool {
+        self.local.is_empty()
+            && self.shared.injector.is_empty()
+            && self.shared.remotes[self.index].inbox.is_empty()
+    }
+
     /// After a yield: whether nothing else could run on this worker now. Counts as a pick,
     /// so the periodic timer check still happens for a green thread that yields alone.
     #[inline]
@@ -288,12 +297,7 @@ impl Worker {
         let lifo = self.lifo.take();
         let lifo_empty = lifo.is_none();
         self.lifo.set(lifo);
-        let shared = &self.shared;
-        lifo_empty
-            && self.local.is_empty()
-            && shared.injector.is_empty()
-            && shared.remotes[self.index].inbox.is_empty()
-            && !shared.is_shutdown()
+        lifo_empty && self.nothing_queued() && !self.shared.is_shutdown()
     }
 
     /// Fires due timers (their green threads land in this worker's queues); returns whether

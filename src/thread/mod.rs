@@ -279,10 +279,18 @@ pub fn park() {
 }
 
 /// Consumes the user-facing park token if it is there.
+///
+/// Only the green thread itself consumes its token, so a load and a store do (no locked
+/// read-modify-write): an `unpark` landing between the two finds the token already there
+/// and leaves it as it was, exactly as tokens do not add up in std.
 #[inline]
 fn take_token(task: &Task) -> bool {
-    // Load first: when there is no token, a swap would cost a locked cycle for nothing.
-    task.token.load(Ordering::Relaxed) && task.token.swap(false, Ordering::Acquire)
+    if task.token.load(Ordering::Acquire) {
+        task.token.store(false, Ordering::Relaxed);
+        true
+    } else {
+        false
+    }
 }
 
 /// Like [`park`], but returns after `dur` at the latest, like `std::thread::park_timeout`.
