@@ -1,0 +1,7 @@
+//! Platform-specific parts, shaped like `std::os`.
+
+pub mod unix {
+    //! Unix-specific networking: `greenthread::os::unix::net`, like `std::os::unix::net`.
+
+    pub mod net;
+}
