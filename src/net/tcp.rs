@@ -338,6 +338,9 @@ impl TcpStream {
     ///
     /// As `read`.
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
         self.inner.read_with(|s| s.peek(buf))
     }
 
@@ -409,13 +412,21 @@ impl Read for TcpStream {
     }
 }
 
+/// A read into an empty buffer returns `Ok(0)` at once. (A blocking std socket would wait
+/// for data first, then return 0; waiting for nothing is never what the caller wants.)
 impl Read for &TcpStream {
     #[inline]
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
         (&self.inner).read(buf)
     }
 
     fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        if bufs.iter().all(|b| b.is_empty()) {
+            return Ok(0);
+        }
         (&self.inner).read_vectored(bufs)
     }
 }

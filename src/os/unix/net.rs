@@ -265,12 +265,21 @@ impl Read for UnixStream {
     }
 }
 
+/// A read into an empty buffer returns `Ok(0)` at once. (A blocking std socket would wait
+/// for data first, then return 0; waiting for nothing is never what the caller wants.)
 impl Read for &UnixStream {
+    #[inline]
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
         (&self.inner).read(buf)
     }
 
     fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        if bufs.iter().all(|b| b.is_empty()) {
+            return Ok(0);
+        }
         (&self.inner).read_vectored(bufs)
     }
 }
