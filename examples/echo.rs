@@ -10,7 +10,9 @@ use std::io::{Read, Write};
 use greenthread::net::{TcpListener, TcpStream};
 
 fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:7000".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:7000".into());
     let listener = TcpListener::bind(&addr)?;
     eprintln!("echo: listening on {}", listener.local_addr()?);
     for stream in listener.incoming() {

@@ -14,7 +14,9 @@ fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:7000".into());
     let conns: usize = args.next().map_or(100, |s| s.parse().expect("CONNECTIONS"));
-    let trips: usize = args.next().map_or(1000, |s| s.parse().expect("ROUND_TRIPS"));
+    let trips: usize = args
+        .next()
+        .map_or(1000, |s| s.parse().expect("ROUND_TRIPS"));
     let start = Instant::now();
     let handles: Vec<_> = (0..conns)
         .map(|_| {

@@ -124,3 +124,46 @@ pub(crate) fn tcp_connect_start(addr: &SocketAddr) -> io::Result<(OwnedFd, bool)
         _ => Err(e),
     }
 }
+
+/// Creates a non-blocking, close-on-exec TCP listener on `addr`, like std's `bind` (with
+/// `SO_REUSEADDR`, as std sets on Unix) but with a backlog of `SOMAXCONN` instead of std's
+/// 128, so a burst of thousands of connects does not overflow the accept queue (the kernel
+/// caps it at `net.core.somaxconn`).
+pub(crate) fn tcp_listen(addr: &SocketAddr) -> io::Result<OwnedFd> {
+    let domain = match addr {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    };
+    let ty = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+    // SAFETY: plain syscall with constant arguments.
+    let fd = unsafe { libc::socket(domain, ty, 0) };
+    if fd == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just returned by socket(2) and is owned by no one else.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let one: libc::c_int = 1;
+    // SAFETY: SO_REUSEADDR takes a c_int; the pointer and length describe `one`.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+            (&raw const one).cast(),
+            mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    let (storage, len) = socket_addr(addr);
+    // SAFETY: `storage` holds a valid sockaddr of `len` bytes for the socket's family.
+    if unsafe { libc::bind(fd.as_raw_fd(), (&raw const storage).cast(), len) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: plain syscall on a descriptor we own.
+    if unsafe { libc::listen(fd.as_raw_fd(), libc::SOMAXCONN) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(fd)
+}

@@ -92,7 +92,10 @@ fn curl_if_present() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{out:?}");
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "Hello, World!Hello, World!");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "Hello, World!Hello, World!"
+        );
         let log = String::from_utf8_lossy(&out.stderr);
         assert!(
             log.contains("Re-using existing") || log.contains("left intact"),

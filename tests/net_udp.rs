@@ -67,7 +67,9 @@ fn timeouts_and_options() {
             let err = s.recv_from(&mut [0; 8]).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::WouldBlock);
             assert_eq!(
-                s.set_write_timeout(Some(Duration::ZERO)).unwrap_err().kind(),
+                s.set_write_timeout(Some(Duration::ZERO))
+                    .unwrap_err()
+                    .kind(),
                 ErrorKind::InvalidInput
             );
             s.set_broadcast(true).unwrap();
@@ -78,9 +80,15 @@ fn timeouts_and_options() {
             let c = s.try_clone().unwrap();
             assert_eq!(c.read_timeout().unwrap(), Some(Duration::from_millis(30)));
             s.set_nonblocking(true).unwrap();
-            assert_eq!(s.recv(&mut [0; 8]).unwrap_err().kind(), ErrorKind::WouldBlock);
+            assert_eq!(
+                s.recv(&mut [0; 8]).unwrap_err().kind(),
+                ErrorKind::WouldBlock
+            );
             // An unconnected send: the same error as std's (EDESTADDRREQ), no panic.
-            let err = UdpSocket::bind("127.0.0.1:0").unwrap().send(b"x").unwrap_err();
+            let err = UdpSocket::bind("127.0.0.1:0")
+                .unwrap()
+                .send(b"x")
+                .unwrap_err();
             let std_err = std::net::UdpSocket::bind("127.0.0.1:0")
                 .unwrap()
                 .send(b"x")

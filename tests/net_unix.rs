@@ -105,7 +105,10 @@ fn datagrams() {
             x.send(b"1").unwrap();
             assert_eq!(y.recv(&mut [0; 4]).unwrap(), 1);
             y.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
-            assert_eq!(y.recv(&mut [0; 4]).unwrap_err().kind(), ErrorKind::WouldBlock);
+            assert_eq!(
+                y.recv(&mut [0; 4]).unwrap_err().kind(),
+                ErrorKind::WouldBlock
+            );
             let _ = std::fs::remove_file(&pa);
         });
     });

@@ -72,14 +72,16 @@ impl TcpListener {
     /// Creates a listener bound to `addr`, like `std::net::TcpListener::bind`.
     ///
     /// Host names resolve on the blocking pool ([`ToSocketAddrs`]); each address is tried
-    /// in turn.
+    /// in turn. The accept backlog is `SOMAXCONN` (std uses 128), capped by the kernel's
+    /// `net.core.somaxconn`.
     ///
     /// # Errors
     ///
     /// The OS error (e.g. `AddrInUse`), or the resolver's.
     pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
-        let l = each_addr(&addr, net::TcpListener::bind)?;
-        l.set_nonblocking(true)?;
+        let l = each_addr(&addr, |a| {
+            crate::sys::tcp_listen(&a).map(net::TcpListener::from)
+        })?;
         Ok(TcpListener {
             inner: Async::new_nonblocking(l)?,
         })
