@@ -65,7 +65,10 @@ fn ten_thousand_concurrent_connections() {
     }
     let limit = raise_nofile();
     if limit < (CONNS + 200) as u64 {
-        eprintln!("descriptor hard limit {limit} is below {}: skipping", CONNS + 200);
+        eprintln!(
+            "descriptor hard limit {limit} is below {}: skipping",
+            CONNS + 200
+        );
         return;
     }
     watchdog(120, || {
@@ -92,7 +95,11 @@ fn ten_thousand_concurrent_connections() {
             }
         });
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "ten_thousand_concurrent_connections", "--nocapture"])
+            .args([
+                "--exact",
+                "ten_thousand_concurrent_connections",
+                "--nocapture",
+            ])
             .env("GT_NET_MANY_CLIENT", addr.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
