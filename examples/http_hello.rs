@@ -127,10 +127,10 @@ fn parse(head: &[u8]) -> Option<bool> {
             } else if value.eq_ignore_ascii_case("keep-alive") {
                 keep_alive = true;
             }
-        } else if name.eq_ignore_ascii_case("content-length") && value != "0" {
-            return None;
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            return None;
+        } else if (name.eq_ignore_ascii_case("content-length") && value != "0")
+            || name.eq_ignore_ascii_case("transfer-encoding")
+        {
+            return None; // request bodies are not supported
         }
     }
     Some(keep_alive)
