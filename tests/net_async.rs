@@ -69,7 +69,7 @@ fn child_stdout() {
 
 #[test]
 fn regular_file_is_refused_with_an_error() {
-    let f = std::fs::File::open("Cargo.toml").unwrap();
+    let f = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
     let err = Async::new(f).unwrap_err();
     assert_eq!(err.raw_os_error(), Some(libc::EPERM));
 }
