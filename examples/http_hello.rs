@@ -6,10 +6,13 @@
 //! cargo run --release --example http_hello [ADDR]   # default 127.0.0.1:8080
 //! wrk -t2 -c100 -d10s http://127.0.0.1:8080/
 //! ```
+//!
+//! `--std-threads` as the second argument serves the same code with `std::net` and one OS
+//! thread per connection instead, for comparison.
 
 use std::io::{self, Read, Write};
 
-use greenthread::net::{TcpListener, TcpStream};
+use greenthread::net::TcpListener;
 
 const RESPONSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!";
@@ -39,6 +42,7 @@ pub fn serve(listener: TcpListener) {
         match stream {
             Ok(s) => {
                 greenthread::spawn(move || {
+                    let _ = s.set_nodelay(true);
                     let _ = connection(s);
                 });
             }
@@ -48,8 +52,7 @@ pub fn serve(listener: TcpListener) {
 }
 
 /// Serves one connection until the client closes it or asks to.
-fn connection(mut s: TcpStream) -> io::Result<()> {
-    s.set_nodelay(true)?;
+fn connection<S: Read + Write>(mut s: S) -> io::Result<()> {
     let mut buf = vec![0u8; 4096];
     let mut len = 0;
     let mut out = Vec::new();
