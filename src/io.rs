@@ -4,7 +4,7 @@
 //! it works the same for pipes, eventfds, a child's stdout or a terminal: put the descriptor
 //! in non-blocking mode, register it with the reactor once, and turn every `WouldBlock` into
 //! a park of the calling green thread (or a `poll(2)` of the calling OS thread) until the
-//! descriptor is ready. The protocol is in [`crate::reactor`].
+//! descriptor is ready (the protocol is documented in the crate-internal `reactor` module).
 
 use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
