@@ -35,6 +35,8 @@
 //! # std::io::Result::Ok(())
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod addr;
 mod tcp;
 mod udp;
