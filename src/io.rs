@@ -257,8 +257,26 @@ fn slow<R>(
     op: impl FnMut() -> io::Result<R>,
 ) -> io::Result<R> {
     let deadline = deadline_of(source, dir);
-    shared.reactor.wait_io(source, dir, tick, deadline)?;
+    wait(shared, source, dir, tick, deadline)?;
     run(shared, source, dir, deadline, op)
+}
+
+/// Waits for the next edge, unless the runtime the source is registered with has shut down:
+/// then no one polls its reactor, and a green thread (of another runtime) would wait forever.
+/// A plain OS thread waits in `poll(2)` and needs no reactor.
+fn wait(
+    shared: &Shared,
+    source: &Source,
+    dir: Dir,
+    tick: u64,
+    deadline: Option<Instant>,
+) -> io::Result<()> {
+    if shared.is_shutdown() && crate::coroutine::current_task().is_some() {
+        return Err(io::Error::other(
+            "the greenthread runtime this descriptor was registered with has shut down",
+        ));
+    }
+    shared.reactor.wait_io(source, dir, tick, deadline)
 }
 
 /// The deadline of an operation starting now, from the source's timeout.
@@ -287,7 +305,7 @@ fn run<R>(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             r => return r,
         }
-        shared.reactor.wait_io(source, dir, tick, deadline)?;
+        wait(shared, source, dir, tick, deadline)?;
     }
 }
 

@@ -476,3 +476,54 @@ fn many_readers_of_one_socket_all_wake() {
         });
     });
 }
+
+#[test]
+fn socket_moves_between_os_thread_and_green_threads() {
+    watchdog(30, || {
+        // Created on an OS thread, used by a green thread of another runtime, then back.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut c = TcpStream::connect(addr).unwrap();
+        let (s, _) = listener.accept().unwrap();
+        let rt = rt();
+        let s = rt.spawn(move || {
+            let mut s = s;
+            let mut b = [0; 5];
+            s.read_exact(&mut b).unwrap(); // parks: the client writes below
+            s.write_all(&b).unwrap();
+            s
+        });
+        c.write_all(b"hello").unwrap();
+        let mut b = [0; 5];
+        c.read_exact(&mut b).unwrap();
+        assert_eq!(&b, b"hello");
+        let mut s = s.join().unwrap();
+        c.write_all(b"back").unwrap();
+        let mut b = [0; 4];
+        s.read_exact(&mut b).unwrap();
+        assert_eq!(&b, b"back");
+    });
+}
+
+#[test]
+fn runtime_shutdown_unwinds_green_threads_blocked_in_io() {
+    watchdog(30, || {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let rt = rt();
+        let hs: Vec<_> = (0..10)
+            .map(|_| {
+                rt.spawn(move || {
+                    let mut c = TcpStream::connect(addr).unwrap();
+                    let _ = c.read(&mut [0; 8]); // never answered
+                })
+            })
+            .collect();
+        let _accepted: Vec<_> = (0..10).map(|_| listener.accept().unwrap()).collect();
+        // Dropping the runtime must not hang on green threads parked in read.
+        drop(rt);
+        for h in hs {
+            assert!(h.join().is_err());
+        }
+    });
+}
