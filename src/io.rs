@@ -261,9 +261,10 @@ fn slow<R>(
     run(shared, source, dir, deadline, op)
 }
 
-/// Waits for the next edge, unless the runtime the source is registered with has shut down:
-/// then no one polls its reactor, and a green thread (of another runtime) would wait forever.
-/// A plain OS thread waits in `poll(2)` and needs no reactor.
+/// Waits for the next edge, unless the runtime the source is registered with has shut down
+/// and the caller is a green thread of *another* runtime: no one polls the dead reactor, so
+/// it would wait forever. (A green thread of the same runtime parks as usual and is unwound
+/// by the shutdown; a plain OS thread waits in `poll(2)` and needs no reactor.)
 fn wait(
     shared: &Shared,
     source: &Source,
@@ -271,7 +272,9 @@ fn wait(
     tick: u64,
     deadline: Option<Instant>,
 ) -> io::Result<()> {
-    if shared.is_shutdown() && crate::coroutine::current_task().is_some() {
+    if shared.is_shutdown()
+        && crate::coroutine::current_task().is_some_and(|t| !std::ptr::eq(&*t.shared, shared))
+    {
         return Err(io::Error::other(
             "the greenthread runtime this descriptor was registered with has shut down",
         ));
