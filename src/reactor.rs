@@ -18,6 +18,12 @@
 //! either seen by the re-check in step 3 or wakes the registered waiter: no lost wake-up,
 //! and no `epoll_ctl` per wait.
 //!
+//! Each direction has a waiter list rather than a single slot, because `&TcpStream` lets
+//! several green threads wait on one socket; it holds zero or one thread almost always.
+//!
+//! A plain OS thread (no green thread) does step 3 with `poll(2)` on the descriptor itself,
+//! as std's blocking sockets do, so it needs no worker to dispatch for it.
+//!
 //! # Who polls
 //!
 //! Holding `polling` is the exclusive right to call `Poller::wait` and dispatch. The idle
@@ -31,6 +37,12 @@
 //! poll, which could swallow a `notify` meant for a worker that is about to become the
 //! poller. So `notify` also sets `notified`, which only the blocking [`Reactor::wait`]
 //! consumes (turning its wait into a zero-timeout poll).
+//!
+//! # Lock order
+//!
+//! `polling` -> `sources` -> a source's `waiters`. Wake-ups run after `sources` is released
+//! (they may schedule, which may `notify`: no reactor lock is taken there). `wait_io` holds
+//! only `waiters`, and never across `block`.
 //!
 //! # Stale events
 //!
