@@ -57,6 +57,30 @@ pub struct TcpListener {
 /// expired read or write returns an error of kind `WouldBlock`, and the stream stays usable.
 /// Unlike std, a timeout set after [`try_clone`](TcpStream::try_clone) applies only to the
 /// handle it was set on.
+///
+/// # Examples
+///
+/// A green client against a server on a plain OS thread (std's types interoperate):
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use greenthread::net::TcpStream;
+///
+/// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let addr = server.local_addr()?;
+/// std::thread::spawn(move || {
+///     let (mut s, _) = server.accept().unwrap();
+///     s.write_all(b"hello").unwrap();
+/// });
+/// let reply = greenthread::spawn(move || -> std::io::Result<String> {
+///     let mut s = TcpStream::connect(addr)?;
+///     let mut reply = String::new();
+///     s.read_to_string(&mut reply)?;
+///     Ok(reply)
+/// });
+/// assert_eq!(reply.join().unwrap()?, "hello");
+/// # std::io::Result::Ok(())
+/// ```
 pub struct TcpStream {
     inner: Async<net::TcpStream>,
 }
