@@ -29,8 +29,13 @@
 //!   between two is a function call's worth of register saving (nanoseconds), and one costs
 //!   a few KiB of memory, so a program can have hundreds of thousands.
 //! - **Switch point**: a call where a green thread may hand over its worker: [`park`],
-//!   [`sleep`], [`yield_now`], [`JoinHandle::join`]. Between switch points a green thread runs
-//!   undisturbed (cooperative scheduling).
+//!   [`sleep`], [`yield_now`], [`JoinHandle::join`], and socket calls of [`net`] that would
+//!   block. Between switch points a green thread runs undisturbed (cooperative scheduling).
+//! - **Reactor**: where the runtime learns that a socket is ready. Sockets of [`net`] and
+//!   [`os::unix::net`] (and any descriptor wrapped in [`io::Async`]) are non-blocking and
+//!   registered once; a call that would block parks the green thread until the reactor sees
+//!   the descriptor ready. [`unblock`] runs what cannot be made cooperative (files, DNS,
+//!   CPU-heavy work) on a pool of OS threads.
 //! - **Runtime**: worker OS threads (one per core by default) plus timers. [`spawn`] uses a
 //!   global one started on first use; [`Runtime`] gives isolated ones with
 //!   [`block_on`](Runtime::block_on).
@@ -44,7 +49,8 @@
 //!
 //! - **Blocking std calls block the worker.** `std::thread::sleep`, `std::sync::Mutex::lock`
 //!   on a contended lock, blocking file or socket I/O: they stop the whole worker OS thread,
-//!   and with it every green thread queued there. Use this crate's versions.
+//!   and with it every green thread queued there. Use this crate's versions ([`net`]), or
+//!   [`unblock`] for files and other calls with no cooperative version.
 //! - **`std::thread_local!` is per worker, not per green thread.** Green threads share their
 //!   worker's thread-locals and migrate between workers at switch points. Worse, the compiler
 //!   may cache a thread-local's address across a call within one function, so after a switch
@@ -81,14 +87,21 @@
     clippy::undocumented_unsafe_blocks
 )]
 
+mod blocking;
 mod coroutine;
+pub mod io;
 mod loom;
+pub mod net;
+pub mod os;
 mod reactor;
 pub mod runtime;
 mod scheduler;
 mod stack;
+mod sys;
 pub mod thread;
 mod time;
+
+pub use blocking::unblock;
 
 pub use runtime::Runtime;
 pub use stack::{DEFAULT_STACK_SIZE, MIN_STACK_SIZE};

@@ -138,6 +138,8 @@ impl Worker {
         self.tick.set(tick);
         if tick % FAIRNESS_INTERVAL == 0 {
             self.fire_timers();
+            // Pick up ready I/O even when no worker goes idle to poll (Go does the same).
+            self.shared.reactor.poll_ready();
             if let Some(t) = self.pop_inbox().or_else(|| self.steal_injector()) {
                 return Some(t);
             }

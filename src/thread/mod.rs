@@ -383,22 +383,25 @@ pub fn sleep_until(deadline: Instant) {
 /// ```
 /// use std::sync::{Arc, Mutex};
 ///
-/// // One worker: two green threads interleave only because they yield.
+/// // One worker: two green threads interleave only because they yield. (Both are spawned
+/// // from a green thread on that worker, so both are queued before either runs.)
 /// let rt = greenthread::Runtime::builder().workers(1).build()?;
 /// let log = Arc::new(Mutex::new(Vec::new()));
-/// let hs: Vec<_> = ["a", "b"]
-///     .into_iter()
-///     .map(|who| {
-///         let log = log.clone();
-///         rt.spawn(move || {
-///             for _ in 0..3 {
-///                 log.lock().unwrap().push(who);
-///                 greenthread::yield_now();
-///             }
+/// rt.block_on(|| {
+///     let hs: Vec<_> = ["a", "b"]
+///         .into_iter()
+///         .map(|who| {
+///             let log = log.clone();
+///             greenthread::spawn(move || {
+///                 for _ in 0..3 {
+///                     log.lock().unwrap().push(who);
+///                     greenthread::yield_now();
+///                 }
+///             })
 ///         })
-///     })
-///     .collect();
-/// hs.into_iter().for_each(|h| h.join().unwrap());
+///         .collect();
+///     hs.into_iter().for_each(|h| h.join().unwrap());
+/// });
 /// let log = log.lock().unwrap();
 /// assert!(log.windows(2).all(|w| w[0] != w[1]), "{log:?}");
 /// # std::io::Result::Ok(())

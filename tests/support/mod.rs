@@ -107,3 +107,36 @@ pub fn output_within(mut cmd: Command, secs: u64) -> Output {
         }
     }
 }
+
+/// The number of open descriptors of this process.
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// A runtime with two workers (the machine's core count), as the networking issue asks.
+pub fn rt() -> greenthread::Runtime {
+    greenthread::Runtime::builder().workers(2).build().unwrap()
+}
+
+/// Raises the soft limit of open files to the hard limit; returns the new soft limit.
+pub fn raise_nofile() -> u64 {
+    // SAFETY: rlimit is plain old data and the pointers are valid.
+    unsafe {
+        let mut rl: libc::rlimit = std::mem::zeroed();
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl), 0);
+        rl.rlim_cur = rl.rlim_max;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &rl), 0);
+        rl.rlim_cur as u64
+    }
+}
+
+/// Sets the soft limit of open files.
+pub fn set_nofile(soft: u64) {
+    // SAFETY: as above.
+    unsafe {
+        let mut rl: libc::rlimit = std::mem::zeroed();
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl), 0);
+        rl.rlim_cur = soft as libc::rlim_t;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &rl), 0);
+    }
+}

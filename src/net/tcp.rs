@@ -1,0 +1,541 @@
+//! [`TcpListener`], [`TcpStream`] and [`Incoming`], with the API of `std::net`.
+
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::net::{self, Shutdown, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, RawFd};
+use std::time::{Duration, Instant};
+
+use super::addr::{ToSocketAddrs, each_addr};
+use crate::io::Async;
+use crate::reactor::Dir;
+
+/// A TCP socket server, listening for connections, like `std::net::TcpListener`.
+///
+/// [`accept`](TcpListener::accept) parks the calling green thread until a connection
+/// arrives. On an error such as `EMFILE` (too many open files) it returns the error and the
+/// listener stays usable: the pending connection is accepted by a later call.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use greenthread::net::{TcpListener, TcpStream};
+///
+/// let rt = greenthread::Runtime::new()?;
+/// rt.block_on(|| {
+///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let addr = listener.local_addr()?;
+///     let server = greenthread::spawn(move || -> std::io::Result<()> {
+///         let (mut s, _) = listener.accept()?;
+///         let mut buf = [0; 4];
+///         s.read_exact(&mut buf)?;
+///         s.write_all(&buf)
+///     });
+///     let mut c = TcpStream::connect(addr)?;
+///     c.write_all(b"ping")?;
+///     let mut buf = [0; 4];
+///     c.read_exact(&mut buf)?;
+///     assert_eq!(&buf, b"ping");
+///     server.join().unwrap()
+/// })?;
+/// # std::io::Result::Ok(())
+/// ```
+pub struct TcpListener {
+    inner: Async<net::TcpListener>,
+}
+
+/// A TCP stream between a local and a remote socket, like `std::net::TcpStream`.
+///
+/// Reads and writes park the calling green thread until the socket is ready; data already
+/// there costs exactly one syscall. `Read` and `Write` are implemented for `&TcpStream` too,
+/// so one green thread can read while another writes.
+///
+/// Timeouts ([`set_read_timeout`](TcpStream::set_read_timeout)) work as std's on Unix: an
+/// expired read or write returns an error of kind `WouldBlock`, and the stream stays usable.
+/// Unlike std, a timeout set after [`try_clone`](TcpStream::try_clone) applies only to the
+/// handle it was set on.
+///
+/// # Examples
+///
+/// A green client against a server on a plain OS thread (std's types interoperate):
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use greenthread::net::TcpStream;
+///
+/// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let addr = server.local_addr()?;
+/// std::thread::spawn(move || {
+///     let (mut s, _) = server.accept().unwrap();
+///     s.write_all(b"hello").unwrap();
+/// });
+/// let reply = greenthread::spawn(move || -> std::io::Result<String> {
+///     let mut s = TcpStream::connect(addr)?;
+///     let mut reply = String::new();
+///     s.read_to_string(&mut reply)?;
+///     Ok(reply)
+/// });
+/// assert_eq!(reply.join().unwrap()?, "hello");
+/// # std::io::Result::Ok(())
+/// ```
+pub struct TcpStream {
+    inner: Async<net::TcpStream>,
+}
+
+/// An iterator over the connections of a [`TcpListener`], from
+/// [`TcpListener::incoming`]. It never returns `None`.
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    listener: &'a TcpListener,
+}
+
+impl TcpListener {
+    /// Creates a listener bound to `addr`, like `std::net::TcpListener::bind`.
+    ///
+    /// Host names resolve on the blocking pool ([`ToSocketAddrs`]); each address is tried
+    /// in turn. The accept backlog is `SOMAXCONN` (std uses 128), capped by the kernel's
+    /// `net.core.somaxconn`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error (e.g. `AddrInUse`), or the resolver's.
+    pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        let l = each_addr(&addr, |a| {
+            crate::sys::tcp_listen(&a).map(net::TcpListener::from)
+        })?;
+        Ok(TcpListener {
+            inner: Async::new_nonblocking(l)?,
+        })
+    }
+
+    /// Accepts a new connection, parking until one arrives.
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `EMFILE` when the process is out of descriptors; the listener stays
+    /// usable. An expired timeout (none by default) gives `WouldBlock`.
+    pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (s, addr) = self.inner.read_with(net::TcpListener::accept)?;
+        Ok((TcpStream::from_accepted(s)?, addr))
+    }
+
+    /// An iterator over incoming connections: `accept` in a loop.
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming { listener: self }
+    }
+
+    /// The local address the listener is bound to.
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.get_ref().local_addr()
+    }
+
+    /// A new handle to the same socket (a duplicated descriptor, registered on its own).
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    pub fn try_clone(&self) -> io::Result<TcpListener> {
+        let l = self.inner.get_ref().try_clone()?;
+        Ok(TcpListener {
+            inner: Async::new_nonblocking(l)?,
+        })
+    }
+
+    /// Sets `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.get_ref().set_ttl(ttl)
+    }
+
+    /// Gets `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.get_ref().ttl()
+    }
+
+    /// Gets and clears the socket's pending error (`SO_ERROR`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of the `getsockopt` call.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.get_ref().take_error()
+    }
+
+    /// With `true`, `accept` returns `WouldBlock` instead of parking. The descriptor itself
+    /// always stays non-blocking.
+    ///
+    /// # Errors
+    ///
+    /// Never, in this implementation (the signature is std's).
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        self.inner.set_nonblocking(nonblocking);
+        Ok(())
+    }
+}
+
+impl<'a> Iterator for Incoming<'a> {
+    type Item = io::Result<TcpStream>;
+    fn next(&mut self) -> Option<io::Result<TcpStream>> {
+        Some(self.listener.accept().map(|(s, _)| s))
+    }
+}
+
+impl TcpStream {
+    /// Opens a TCP connection to `addr`, like `std::net::TcpStream::connect`, parking until
+    /// it is established.
+    ///
+    /// Host names resolve on the blocking pool; each address is tried in turn.
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `ConnectionRefused`; the last one if every address failed.
+    pub fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
+        each_addr(&addr, |a| TcpStream::connect_addr(&a, None))
+    }
+
+    /// Opens a TCP connection with a timeout, like `std::net::TcpStream::connect_timeout`.
+    ///
+    /// # Errors
+    ///
+    /// `TimedOut` if `timeout` passes first; `InvalidInput` for a zero timeout; else as
+    /// [`connect`](TcpStream::connect).
+    pub fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+        if timeout.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "cannot set a 0 duration timeout",
+            ));
+        }
+        let deadline = Instant::now().checked_add(timeout);
+        TcpStream::connect_addr(addr, deadline)
+    }
+
+    fn connect_addr(addr: &SocketAddr, deadline: Option<Instant>) -> io::Result<TcpStream> {
+        let (fd, in_progress) = crate::sys::tcp_connect_start(addr)?;
+        let stream = TcpStream {
+            inner: Async::new_nonblocking(net::TcpStream::from(fd))?,
+        };
+        if in_progress {
+            let established = |s: &net::TcpStream| {
+                if let Some(e) = s.take_error()? {
+                    return Err(e);
+                }
+                match s.peer_addr() {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                    Err(e) => Err(e),
+                }
+            };
+            let r = match deadline {
+                Some(d) => stream.inner.write_until(d, established),
+                None => stream.inner.write_with(established),
+            };
+            r.map_err(|e| {
+                if e.kind() == io::ErrorKind::WouldBlock {
+                    io::Error::new(io::ErrorKind::TimedOut, "connection timed out")
+                } else {
+                    e
+                }
+            })?;
+        }
+        Ok(stream)
+    }
+
+    fn from_accepted(s: net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            inner: Async::new(s)?,
+        })
+    }
+
+    /// The remote address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `NotConnected`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.get_ref().peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.get_ref().local_addr()
+    }
+
+    /// Shuts down the read half, the write half, or both.
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `NotConnected`.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.inner.get_ref().shutdown(how)
+    }
+
+    /// A new handle to the same socket (a duplicated descriptor, registered on its own).
+    /// It starts with this handle's timeouts.
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    pub fn try_clone(&self) -> io::Result<TcpStream> {
+        let s = TcpStream {
+            inner: Async::new_nonblocking(self.inner.get_ref().try_clone()?)?,
+        };
+        for dir in [Dir::Read, Dir::Write] {
+            s.inner.set_timeout(dir, self.inner.timeout(dir))?;
+        }
+        Ok(s)
+    }
+
+    /// Sets the read timeout; `None` waits forever (the default).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for `Some(Duration::ZERO)`, as std.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{ErrorKind, Read};
+    /// use std::time::Duration;
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let mut c = TcpStream::connect(listener.local_addr()?)?;
+    /// let (_server_side, _) = listener.accept()?;
+    /// c.set_read_timeout(Some(Duration::from_millis(10)))?;
+    /// let err = c.read(&mut [0; 8]).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::WouldBlock);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn set_read_timeout(&self, dur: Option<Duration>) -> io::Result<()> {
+        self.inner.set_timeout(Dir::Read, dur)
+    }
+
+    /// Sets the write timeout; `None` waits forever (the default).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for `Some(Duration::ZERO)`, as std.
+    pub fn set_write_timeout(&self, dur: Option<Duration>) -> io::Result<()> {
+        self.inner.set_timeout(Dir::Write, dur)
+    }
+
+    /// The read timeout.
+    ///
+    /// # Errors
+    ///
+    /// Never, in this implementation (the signature is std's).
+    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
+        Ok(self.inner.timeout(Dir::Read))
+    }
+
+    /// The write timeout.
+    ///
+    /// # Errors
+    ///
+    /// Never, in this implementation (the signature is std's).
+    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
+        Ok(self.inner.timeout(Dir::Write))
+    }
+
+    /// Receives data without removing it from the queue, parking until some is there.
+    ///
+    /// # Errors
+    ///
+    /// As `read`.
+    pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.inner.read_with(|s| s.peek(buf))
+    }
+
+    /// Sets `TCP_NODELAY`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.inner.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Gets `TCP_NODELAY`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.inner.get_ref().nodelay()
+    }
+
+    /// Sets `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.get_ref().set_ttl(ttl)
+    }
+
+    /// Gets `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.get_ref().ttl()
+    }
+
+    /// Gets and clears the socket's pending error (`SO_ERROR`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of the `getsockopt` call.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.get_ref().take_error()
+    }
+
+    /// With `true`, reads and writes return `WouldBlock` instead of parking. The descriptor
+    /// itself always stays non-blocking.
+    ///
+    /// # Errors
+    ///
+    /// Never, in this implementation (the signature is std's).
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        self.inner.set_nonblocking(nonblocking);
+        Ok(())
+    }
+}
+
+impl Read for TcpStream {
+    #[inline]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self).read(buf)
+    }
+
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        (&*self).read_vectored(bufs)
+    }
+}
+
+/// A read into an empty buffer returns `Ok(0)` at once. (A blocking std socket would wait
+/// for data first, then return 0; waiting for nothing is never what the caller wants.)
+impl Read for &TcpStream {
+    #[inline]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        (&self.inner).read(buf)
+    }
+
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        if bufs.iter().all(|b| b.is_empty()) {
+            return Ok(0);
+        }
+        (&self.inner).read_vectored(bufs)
+    }
+}
+
+impl Write for TcpStream {
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self).write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (&*self).write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Write for &TcpStream {
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&self.inner).write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (&self.inner).write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+macro_rules! fd_traits {
+    ($t:ty, $std:ty) => {
+        impl AsFd for $t {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                self.inner.as_fd()
+            }
+        }
+
+        impl AsRawFd for $t {
+            fn as_raw_fd(&self) -> RawFd {
+                self.inner.as_raw_fd()
+            }
+        }
+
+        /// Deregisters the socket; the descriptor stays in non-blocking mode.
+        impl IntoRawFd for $t {
+            fn into_raw_fd(self) -> RawFd {
+                self.inner.into_inner().into_raw_fd()
+            }
+        }
+
+        /// Registers a std socket (switching it to non-blocking mode).
+        impl TryFrom<$std> for $t {
+            type Error = io::Error;
+            fn try_from(s: $std) -> io::Result<$t> {
+                Ok(Self {
+                    inner: Async::new(s)?,
+                })
+            }
+        }
+
+        /// Deregisters the socket and switches it back to blocking mode, as std expects.
+        impl TryFrom<$t> for $std {
+            type Error = io::Error;
+            fn try_from(s: $t) -> io::Result<$std> {
+                let s = s.inner.into_inner();
+                s.set_nonblocking(false)?;
+                Ok(s)
+            }
+        }
+
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.inner.get_ref().fmt(f)
+            }
+        }
+    };
+}
+pub(crate) use fd_traits;
+
+fd_traits!(TcpListener, net::TcpListener);
+fd_traits!(TcpStream, net::TcpStream);
