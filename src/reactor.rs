@@ -55,7 +55,7 @@ use std::io;
 use std::os::fd::RawFd;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -86,6 +86,9 @@ pub(crate) struct Reactor {
     polling: Mutex<PollState>,
     /// Guards the slot table; the dispatcher holds it while it looks up a batch.
     sources: Mutex<Slab>,
+    /// Registered sources, mirrored for the lock-free "anything to poll?" check of busy
+    /// workers: with none, their periodic zero-timeout poll skips the system call.
+    live: AtomicUsize,
 }
 
 #[derive(Debug)]
@@ -176,6 +179,7 @@ impl Reactor {
                 wake: Vec::new(),
             }),
             sources: Mutex::new(Slab::default()),
+            live: AtomicUsize::new(0),
         })
     }
 
@@ -200,6 +204,9 @@ impl Reactor {
 
     /// A zero-timeout poll, if no one else is polling: busy workers call this on a tick.
     pub(crate) fn poll_ready(&self) {
+        if self.live.load(Ordering::Relaxed) == 0 {
+            return;
+        }
         if let Some(mut st) = self.polling.try_lock() {
             self.poll_locked(&mut st, Some(Duration::ZERO));
         }
@@ -275,6 +282,7 @@ impl Reactor {
             slab.free.push(index);
             return Err(e);
         }
+        self.live.fetch_add(1, Ordering::Relaxed);
         Ok(source)
     }
 
@@ -290,6 +298,7 @@ impl Reactor {
             if slot.source.as_ref().is_some_and(|s| s.key == source.key) {
                 slot.source = None;
                 slab.free.push(index);
+                self.live.fetch_sub(1, Ordering::Relaxed);
             }
         }
     }

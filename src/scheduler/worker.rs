@@ -295,6 +295,7 @@ impl Worker {
         self.tick.set(tick);
         if tick % FAIRNESS_INTERVAL == 0 {
             self.fire_timers();
+            self.shared.reactor.poll_ready();
         }
         let lifo = self.lifo.take();
         let lifo_empty = lifo.is_none();

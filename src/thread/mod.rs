@@ -280,17 +280,14 @@ pub fn park() {
 
 /// Consumes the user-facing park token if it is there.
 ///
-/// Only the green thread itself consumes its token, so a load and a store do (no locked
-/// read-modify-write): an `unpark` landing between the two finds the token already there
-/// and leaves it as it was, exactly as tokens do not add up in std.
+/// The consuming swap must be a read-modify-write, not a load and a store: with a plain
+/// store, an `unpark` landing between the two would be erased while the caller's next read
+/// of its condition could still miss what that unparker wrote before it (a store-load
+/// reordering), and the wake-up would be lost. The load first only skips the locked
+/// instruction when there is no token.
 #[inline]
 fn take_token(task: &Task) -> bool {
-    if task.token.load(Ordering::Acquire) {
-        task.token.store(false, Ordering::Relaxed);
-        true
-    } else {
-        false
-    }
+    task.token.load(Ordering::Relaxed) && task.token.swap(false, Ordering::Acquire)
 }
 
 /// Like [`park`], but returns after `dur` at the latest, like `std::thread::park_timeout`.
