@@ -81,12 +81,14 @@
     clippy::undocumented_unsafe_blocks
 )]
 
+pub mod channel;
 mod coroutine;
 mod loom;
 mod reactor;
 pub mod runtime;
 mod scheduler;
 mod stack;
+pub mod sync;
 pub mod thread;
 mod time;
 

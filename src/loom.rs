@@ -7,6 +7,6 @@
 
 pub(crate) mod sync {
     pub(crate) mod atomic {
-        pub(crate) use std::sync::atomic::{AtomicU8, Ordering};
+        pub(crate) use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
     }
 }
