@@ -543,12 +543,14 @@ macro_rules! __select_case {
     ($sel:ident; default => $body:expr $(,)?) => {
         match $sel.try_select() {
             ::core::result::Result::Ok(oper) => $crate::channel::__Dispatch::Pending(oper),
+            #[allow(unreachable_code)]
             ::core::result::Result::Err(_) => $crate::channel::__Dispatch::Done($body),
         }
     };
     ($sel:ident; default($timeout:expr) => $body:expr $(,)?) => {
         match $sel.select_timeout($timeout) {
             ::core::result::Result::Ok(oper) => $crate::channel::__Dispatch::Pending(oper),
+            #[allow(unreachable_code)]
             ::core::result::Result::Err(_) => $crate::channel::__Dispatch::Done($body),
         }
     };
@@ -580,6 +582,8 @@ macro_rules! __select_case {
         let __r = &$r;
         let __i = $sel.recv(__r);
         match $crate::__select_case!($sel; $($rest)*) {
+            // A body that diverges (`unreachable!()`, `break`) must not warn in the caller.
+            #[allow(unreachable_code)]
             $crate::channel::__Dispatch::Pending(oper) if oper.index() == __i => {
                 let $res = oper.recv(__r);
                 $crate::channel::__Dispatch::Done($body)
@@ -591,6 +595,8 @@ macro_rules! __select_case {
         let __s = &$s;
         let __i = $sel.send(__s);
         match $crate::__select_case!($sel; $($rest)*) {
+            // A body that diverges (`unreachable!()`, `break`) must not warn in the caller.
+            #[allow(unreachable_code)]
             $crate::channel::__Dispatch::Pending(oper) if oper.index() == __i => {
                 let $res = oper.send(__s, $m);
                 $crate::channel::__Dispatch::Done($body)
