@@ -279,9 +279,11 @@ impl<T> State<T> {
         self.recv_waiters.remove(i)
     }
 
-    /// Whether a blocked receiver is still waiting.
-    pub(crate) fn has_receiver(&self) -> bool {
-        self.recv_waiters.iter().any(|e| e.waiter.state() == WAITING)
+    /// Whether a blocked receiver other than waiter `except` is still waiting.
+    pub(crate) fn has_receiver(&self, except: u64) -> bool {
+        self.recv_waiters
+            .iter()
+            .any(|e| e.waiter.id != except && e.waiter.state() == WAITING)
     }
 
     /// Chooses the first blocked plain sender and takes its message; wakes the selects
@@ -310,10 +312,11 @@ impl<T> State<T> {
             .any(|e| e.msg.is_some() && e.waiter.state() == WAITING)
     }
 
-    /// Wakes the selects waiting to send (a receiver is about to block).
-    pub(crate) fn wake_select_senders(&self, wakes: &mut Wakes) {
+    /// Wakes the selects waiting to send (a receiver is about to block), except the
+    /// receiver's own select.
+    pub(crate) fn wake_select_senders(&self, except: Option<u64>, wakes: &mut Wakes) {
         for e in &self.send_waiters {
-            if e.msg.is_none() && e.waiter.state() == WAITING {
+            if e.msg.is_none() && Some(e.waiter.id) != except && e.waiter.state() == WAITING {
                 wakes.push(e.waiter.clone());
             }
         }

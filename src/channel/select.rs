@@ -46,8 +46,9 @@ pub(crate) trait SelectHandle {
     fn try_select(&self, key: u64) -> Option<Token>;
     /// Queues the select's waiter for operation `oper`.
     fn register(&self, waiter: &Arc<Waiter>, oper: usize);
-    /// Whether the operation is ready (after `register`, to close the race).
-    fn is_ready(&self) -> bool;
+    /// Whether the operation is ready (after `register`, to close the race), not counting
+    /// the select's own entries (waiter `id`): a select must not pair with itself.
+    fn is_ready(&self, id: u64) -> bool;
     /// Removes the select's entries.
     fn unregister(&self, id: u64);
     /// Gives back what `try_select` took, for a selected operation dropped uncompleted.
@@ -87,13 +88,14 @@ impl<T> SelectHandle for Receiver<T> {
             oper,
             msg: None,
         });
-        st.wake_select_senders(&mut wakes);
+        st.wake_select_senders(Some(waiter.id), &mut wakes);
         drop(st);
         wakes.wake();
     }
 
-    fn is_ready(&self) -> bool {
+    fn is_ready(&self, _id: u64) -> bool {
         let st = self.chan.state.lock();
+        // Only plain senders count, and a select's own sends are never plain.
         !st.queue.is_empty() || st.senders == 0 || st.has_sender()
     }
 
@@ -150,11 +152,11 @@ impl<T> SelectHandle for Sender<T> {
         });
     }
 
-    fn is_ready(&self) -> bool {
+    fn is_ready(&self, id: u64) -> bool {
         let st = self.chan.state.lock();
         let cap = self.chan.cap;
         st.receivers == 0
-            || st.has_receiver()
+            || st.has_receiver(id)
             || (cap != Some(0) && cap.is_none_or(|c| st.queue.len() + st.reserved < c))
     }
 
@@ -173,7 +175,7 @@ impl<T> SelectHandle for Sender<T> {
             Token::SendSlot => {
                 st.reserved -= 1;
                 st.refill(self.chan.cap, &mut wakes);
-                st.wake_select_senders(&mut wakes);
+                st.wake_select_senders(None, &mut wakes);
             }
             _ => {}
         }
@@ -325,7 +327,8 @@ impl<'a> Select<'a> {
             // (1) Try every operation, from a varying start.
             let key = next_key();
             if n > 0 {
-                let start = (key % n as u64) as usize;
+                // Fibonacci hashing spreads consecutive keys over the operations.
+                let start = ((key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % n as u64) as usize;
                 for j in 0..n {
                     let i = (start + j) % n;
                     if let Some(token) = self.handles[i].try_select(key) {
@@ -345,7 +348,7 @@ impl<'a> Select<'a> {
                 handles: &self.handles,
                 waiter: &waiter,
             };
-            if self.handles.iter().any(|h| h.is_ready()) {
+            if self.handles.iter().any(|h| h.is_ready(waiter.id)) {
                 let _ = waiter.abort();
             }
             let outcome = wait_once(&waiter, deadline);
