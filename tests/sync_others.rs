@@ -39,7 +39,9 @@ fn rwlock_readers_share_writers_exclude() {
         }
         hs.into_iter().for_each(|h| h.join().unwrap());
         assert_eq!(*lock.read(), (5_000, 5_000));
-        assert!(max_readers.load(Ordering::SeqCst) > 1, "readers never overlapped");
+        // Whether readers overlapped here depends on scheduling (writers are preferred);
+        // that they can is checked deterministically just below.
+        let _ = max_readers.load(Ordering::SeqCst);
         let r = lock.read();
         assert!(lock.try_write().is_none());
         assert!(lock.try_read().is_some());
