@@ -76,17 +76,27 @@ pub(crate) enum Stashed<T> {
     Cancelled,
 }
 
-/// Threads to wake once the lock is released.
+/// Threads to wake once the lock is released. The first is kept inline: the common case
+/// (one counterpart) allocates nothing.
 #[derive(Default)]
-pub(crate) struct Wakes(Vec<Arc<Waiter>>);
+pub(crate) struct Wakes {
+    first: Option<Arc<Waiter>>,
+    more: Vec<Arc<Waiter>>,
+}
 
 impl Wakes {
     pub(crate) fn push(&mut self, w: Arc<Waiter>) {
-        self.0.push(w);
+        match self.first {
+            None => self.first = Some(w),
+            Some(_) => self.more.push(w),
+        }
     }
 
     pub(crate) fn wake(self) {
-        for w in self.0 {
+        if let Some(w) = self.first {
+            w.wake();
+        }
+        for w in self.more {
             w.wake();
         }
     }
