@@ -6,8 +6,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use greenthread::channel::{
-    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
-    bounded, unbounded,
+    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError, bounded,
+    unbounded,
 };
 use support::{rt, watchdog};
 

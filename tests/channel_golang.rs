@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use greenthread::channel::{Receiver, Sender, TryRecvError, TrySendError, bounded, select, unbounded};
+use greenthread::channel::{
+    Receiver, Sender, TryRecvError, TrySendError, bounded, select, unbounded,
+};
 use support::{rt, watchdog};
 
 fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
@@ -89,7 +91,10 @@ fn nonblock_recv_race() {
                 default => false,
             };
             let theirs = h.join().unwrap();
-            assert!(mine ^ theirs, "exactly one of the two must receive: {mine} {theirs}");
+            assert!(
+                mine ^ theirs,
+                "exactly one of the two must receive: {mine} {theirs}"
+            );
         }
     });
 }

@@ -26,7 +26,8 @@ fn run(
     os_threads: bool,
 ) {
     let (tx, rx) = channel(cap);
-    let seen: Arc<Vec<AtomicUsize>> = Arc::new((0..producers * per).map(|_| AtomicUsize::new(0)).collect());
+    let seen: Arc<Vec<AtomicUsize>> =
+        Arc::new((0..producers * per).map(|_| AtomicUsize::new(0)).collect());
     let mut joins: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
     for p in 0..producers {
         let tx = tx.clone();

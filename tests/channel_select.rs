@@ -162,9 +162,7 @@ fn exactly_one_operation_completes() {
         let count = Arc::new(AtomicUsize::new(0));
         let receivers: Vec<_> = [rx1, rx2]
             .into_iter()
-            .flat_map(|rx| {
-                (0..2).map(move |_| rx.clone()).collect::<Vec<_>>()
-            })
+            .flat_map(|rx| (0..2).map(move |_| rx.clone()).collect::<Vec<_>>())
             .map(|rx| {
                 let count = count.clone();
                 rt.spawn(move || {
@@ -197,18 +195,21 @@ fn select_recv_loses_no_message_under_races() {
                     tx.send(i).unwrap();
                 }
             });
-            let seen: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
+            let seen: Arc<Vec<AtomicUsize>> =
+                Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
             let consumers: Vec<_> = (0..4)
                 .map(|_| {
                     let (rx, never, seen) = (rx.clone(), never.clone(), seen.clone());
-                    rt.spawn(move || loop {
-                        select! {
-                            recv(rx) -> m => match m {
-                                Ok(v) => { seen[v].fetch_add(1, Ordering::Relaxed); }
-                                Err(_) => break,
-                            },
-                            recv(never) -> _m => unreachable!(),
-                            default(Duration::from_micros(30)) => {}
+                    rt.spawn(move || {
+                        loop {
+                            select! {
+                                recv(rx) -> m => match m {
+                                    Ok(v) => { seen[v].fetch_add(1, Ordering::Relaxed); }
+                                    Err(_) => break,
+                                },
+                                recv(never) -> _m => unreachable!(),
+                                default(Duration::from_micros(30)) => {}
+                            }
                         }
                     })
                 })

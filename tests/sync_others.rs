@@ -128,7 +128,11 @@ fn semaphore_timeouts_racing_releases() {
             })
             .collect();
         hs.into_iter().for_each(|h| h.join().unwrap());
-        assert_eq!(sem.available_permits(), 1, "a permit was lost or duplicated");
+        assert_eq!(
+            sem.available_permits(),
+            1,
+            "a permit was lost or duplicated"
+        );
     });
 }
 

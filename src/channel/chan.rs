@@ -29,20 +29,18 @@
 
 #![forbid(unsafe_code)]
 
+use crate::loom::time::Instant;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Instant;
 
-use super::error::{
-    RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError,
-};
+use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::sync::waiter::{ABORTED, CHOSEN, WAITING, Waiter};
 
 /// One channel, shared by all its `Sender`s and `Receiver`s.
 #[derive(Debug)]
 pub(crate) struct Chan<T> {
     pub(crate) cap: Option<usize>,
-    pub(crate) state: parking_lot::Mutex<State<T>>,
+    pub(crate) state: crate::loom::sync::Mutex<State<T>>,
 }
 
 #[derive(Debug)]
@@ -106,7 +104,7 @@ impl<T> Chan<T> {
     pub(crate) fn new(cap: Option<usize>) -> Chan<T> {
         Chan {
             cap,
-            state: parking_lot::Mutex::new(State {
+            state: crate::loom::sync::Mutex::new(State {
                 queue: VecDeque::with_capacity(cap.unwrap_or(0).min(1024)),
                 reserved: 0,
                 senders: 1,
@@ -119,7 +117,11 @@ impl<T> Chan<T> {
     }
 
     /// Sends, blocking until `deadline` while the channel is full.
-    pub(crate) fn send(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+    pub(crate) fn send(
+        &self,
+        msg: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendTimeoutError<T>> {
         let mut msg = msg;
         loop {
             let mut wakes = Wakes::default();
@@ -130,7 +132,9 @@ impl<T> Chan<T> {
                     wakes.wake();
                     return Ok(());
                 }
-                Err(TrySendError::Disconnected(m)) => return Err(SendTimeoutError::Disconnected(m)),
+                Err(TrySendError::Disconnected(m)) => {
+                    return Err(SendTimeoutError::Disconnected(m));
+                }
                 Err(TrySendError::Full(m)) => msg = m,
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -143,7 +147,10 @@ impl<T> Chan<T> {
                 msg: Some(msg),
             });
             drop(st);
-            let guard = Unregister { chan: self, waiter: &waiter };
+            let guard = Unregister {
+                chan: self,
+                waiter: &waiter,
+            };
             let outcome = wait_once(&waiter, deadline);
             std::mem::forget(guard);
             match outcome {
@@ -191,7 +198,10 @@ impl<T> Chan<T> {
             drop(st);
             // `try_recv` woke any select waiting to send: it will find us queued.
             wakes.wake();
-            let guard = Unregister { chan: self, waiter: &waiter };
+            let guard = Unregister {
+                chan: self,
+                waiter: &waiter,
+            };
             let outcome = wait_once(&waiter, deadline);
             std::mem::forget(guard);
             match outcome {

@@ -145,7 +145,9 @@ impl<T> Sender<T> {
     ///
     /// [`SendError`] with `msg` if every receiver is gone.
     pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
-        self.chan.send(msg, None).map_err(|e| SendError(e.into_inner()))
+        self.chan
+            .send(msg, None)
+            .map_err(|e| SendError(e.into_inner()))
     }
 
     /// Sends `msg`, waiting at most `timeout` while the channel is full.

@@ -309,7 +309,12 @@ impl<'a> Select<'a> {
         self.run(true, Some(deadline)).ok_or(SelectTimeoutError)
     }
 
-    fn selected(&self, index: usize, token: Token, waiter: Option<Arc<Waiter>>) -> SelectedOperation<'a> {
+    fn selected(
+        &self,
+        index: usize,
+        token: Token,
+        waiter: Option<Arc<Waiter>>,
+    ) -> SelectedOperation<'a> {
         let handle = self.handles[index];
         SelectedOperation {
             index,

@@ -74,7 +74,8 @@ impl Barrier {
             return BarrierWaitResult(true);
         }
         let generation = st.generation;
-        self.cv.wait_while(&mut st, |st| st.generation == generation);
+        self.cv
+            .wait_while(&mut st, |st| st.generation == generation);
         BarrierWaitResult(false)
     }
 }

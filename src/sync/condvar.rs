@@ -70,8 +70,7 @@ impl Condvar {
 
     /// Unlocks the guard's mutex, waits for a notification, and locks it again.
     ///
-    /// May return without a notification (spuriously); in particular it returns at once
-    /// while the runtime unwinds the calling green thread at shutdown.
+    /// May return without a notification (spuriously), so wait in a loop on a condition.
     pub fn wait<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>) {
         self.wait_until_internal(guard, None);
     }

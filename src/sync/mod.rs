@@ -17,7 +17,7 @@
 //!
 //! # How they wait
 //!
-//! Each is a state plus a queue of parked [`waiter::Waiter`]s (parking_lot_core's shape):
+//! Each is a state plus a queue of parked `Waiter`s (parking_lot_core's shape):
 //! a waiter queues itself and re-checks the condition before it blocks, a waker *chooses* a
 //! waiter with a compare-and-swap on its state before waking it, and a waiter that times
 //! out aborts with a compare-and-swap too, so exactly one of the two decides and a lock,

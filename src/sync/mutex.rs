@@ -31,8 +31,11 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::loom::time::Instant;
+
+use crate::loom::SPINS;
 use crate::loom::sync::atomic::{AtomicU8, Ordering};
 use crate::sync::waiter::{CHOSEN, Waiter};
 
@@ -47,21 +50,18 @@ const RETRY: usize = CHOSEN + 1;
 /// A waiter waiting longer than this is handed the lock at the next unlock.
 pub(crate) const FAIR_AFTER: Duration = Duration::from_micros(500);
 
-/// How many times a locker spins before it parks (only while no one is parked).
-const SPINS: u32 = 64;
-
 /// The lock without the data: state word plus wait queue. Shared with `Condvar`.
 pub(crate) struct RawMutex {
     state: AtomicU8,
     /// The parked lockers, oldest first, with the instant each one queued.
-    queue: parking_lot::Mutex<VecDeque<(std::sync::Arc<Waiter>, Instant)>>,
+    queue: crate::loom::sync::Mutex<VecDeque<(std::sync::Arc<Waiter>, Instant)>>,
 }
 
 impl RawMutex {
     pub(crate) const fn new() -> RawMutex {
         RawMutex {
             state: AtomicU8::new(0),
-            queue: parking_lot::Mutex::new(VecDeque::new()),
+            queue: crate::loom::sync::Mutex::new(VecDeque::new()),
         }
     }
 
@@ -128,6 +128,8 @@ impl RawMutex {
                 }
                 continue;
             }
+            // Spin a little (only while no one is parked: then the holder is likely
+            // running and about to unlock), before paying for a park.
             if s & PARKED == 0 && spins < SPINS {
                 spins += 1;
                 for _ in 0..(1 << spins.min(6)) {
@@ -249,7 +251,7 @@ impl fmt::Debug for RawMutex {
 /// A mutual-exclusion lock whose waiters park as green threads (or block as OS threads).
 ///
 /// Like `parking_lot::Mutex`: no poisoning, `lock` returns the guard directly, and a waiter
-/// cannot starve (after waiting [0.5 ms](FAIR_AFTER) it is handed the lock directly). It
+/// cannot starve (after waiting 0.5 ms it is handed the lock directly). It
 /// works between any mix of green threads and OS threads.
 ///
 /// Unlike `std::sync::Mutex`, holding the guard across a switch point (a `sleep`, a channel
@@ -361,7 +363,9 @@ impl<T: ?Sized> Mutex<T> {
 
     /// Locks the mutex, waiting until `deadline` at the latest.
     pub fn try_lock_until(&self, deadline: Instant) -> Option<MutexGuard<'_, T>> {
-        self.raw.try_lock_until(Some(deadline)).then(|| self.guard())
+        self.raw
+            .try_lock_until(Some(deadline))
+            .then(|| self.guard())
     }
 
     /// A mutable reference to the data; no locking needed, the borrow proves exclusivity.

@@ -118,7 +118,10 @@ impl Semaphore {
     }
 
     fn remove(&self, waiter: &Arc<Waiter>) {
-        self.inner.lock().waiters.retain(|w| !Arc::ptr_eq(w, waiter));
+        self.inner
+            .lock()
+            .waiters
+            .retain(|w| !Arc::ptr_eq(w, waiter));
     }
 
     /// Adds `n` permits (waking waiters as needed).

@@ -38,9 +38,9 @@
 
 #![forbid(unsafe_code)]
 
+use crate::loom::time::Instant;
 use std::fmt;
 use std::sync::atomic::AtomicU64;
-use std::time::Instant;
 
 use crate::coroutine::current_task;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
