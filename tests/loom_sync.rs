@@ -199,6 +199,8 @@ mod thread {
 
 #[path = "../src/channel/chan.rs"]
 mod chan;
+#[path = "../src/sync/condvar.rs"]
+mod condvar;
 #[path = "../src/channel/error.rs"]
 mod error;
 #[path = "../src/sync/mutex.rs"]
@@ -206,15 +208,16 @@ mod mutex;
 #[path = "../src/sync/waiter.rs"]
 mod waiter;
 
-/// Where the shipped files look for the waiter (`crate::sync::waiter`).
+/// Where the shipped files look for each other (`crate::sync::waiter`, ...).
 mod sync {
-    pub(crate) use crate::waiter;
+    pub(crate) use crate::{mutex, waiter};
 }
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use chan::Chan;
+use condvar::Condvar;
 use error::RecvTimeoutError;
 use mutex::Mutex;
 
@@ -250,13 +253,11 @@ fn mutex_model(fair: bool) {
     });
 }
 
+/// Both unlock policies, in one test: `FAIR` is process-wide, and loom needs the model to
+/// be deterministic, so they must not run in parallel.
 #[test]
-fn mutex_barging_unlocks() {
+fn mutex_barging_and_hand_off_unlocks() {
     mutex_model(false);
-}
-
-#[test]
-fn mutex_hand_off_unlocks() {
     mutex_model(true);
 }
 
@@ -307,5 +308,27 @@ fn bounded_channel_blocked_sender() {
         for t in ths {
             t.join().unwrap();
         }
+    });
+}
+
+/// A condition handed over with `notify_one`, in both orders relative to the wait: the
+/// waiter queues itself before it unlocks, so the notification cannot fall in between.
+#[test]
+fn condvar_notify_is_not_lost() {
+    FAIR.store(false, Ordering::Relaxed);
+    builder().check(|| {
+        let pair = Arc::new((Mutex::new(false), Condvar::new()));
+        drop(pair.0.try_lock());
+        let p = pair.clone();
+        let notifier = ::loom::thread::spawn(move || {
+            *p.0.lock() = true;
+            p.1.notify_one();
+        });
+        let mut g = pair.0.lock();
+        while !*g {
+            pair.1.wait(&mut g);
+        }
+        drop(g);
+        notifier.join().unwrap();
     });
 }

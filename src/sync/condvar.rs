@@ -11,8 +11,9 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::loom::time::Instant;
 use crate::sync::mutex::MutexGuard;
 use crate::sync::waiter::{CHOSEN, Waiter};
 
@@ -55,16 +56,15 @@ impl WaitTimeoutResult {
 /// assert!(*started);
 /// # std::io::Result::Ok(())
 /// ```
-#[derive(Default)]
 pub struct Condvar {
-    queue: parking_lot::Mutex<VecDeque<Arc<Waiter>>>,
+    queue: crate::loom::sync::Mutex<VecDeque<Arc<Waiter>>>,
 }
 
 impl Condvar {
     /// A condition variable with no waiters.
     pub const fn new() -> Condvar {
         Condvar {
-            queue: parking_lot::Mutex::new(VecDeque::new()),
+            queue: crate::loom::sync::Mutex::new(VecDeque::new()),
         }
     }
 
@@ -180,6 +180,12 @@ impl Condvar {
             }
         }
         n
+    }
+}
+
+impl Default for Condvar {
+    fn default() -> Condvar {
+        Condvar::new()
     }
 }
 
