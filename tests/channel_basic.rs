@@ -201,3 +201,28 @@ fn error_display_and_debug() {
     let e: Box<dyn std::error::Error> = Box::new(SendError(()));
     assert_eq!(e.to_string(), "sending on a disconnected channel");
 }
+
+#[test]
+fn runtime_shutdown_unwinds_blocked_channel_ops_cleanly() {
+    // Green threads parked in recv and in send are unwound when their runtime is dropped;
+    // their queue entries must go with them, so the channel keeps working between OS
+    // threads (a stale entry would swallow the next message).
+    watchdog(30, "shutdown_unwinds_channel_ops", || {
+        let (tx, rx) = bounded::<i32>(0);
+        {
+            let rt = rt();
+            let rx2 = rx.clone();
+            let _r = rt.spawn(move || rx2.recv());
+            let tx2 = tx.clone();
+            let _s = rt.spawn(move || tx2.send(99));
+            // Give them time to block (not a synchronisation point: the test's assertions
+            // hold whether or not they got to block).
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The two green threads may have met each other before the drop; either way no
+        // entry of theirs is left to pair with.
+        let h = std::thread::spawn(move || tx.send(1));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(1));
+        h.join().unwrap().unwrap();
+    });
+}
