@@ -88,6 +88,7 @@
 )]
 
 mod blocking;
+pub mod channel;
 mod coroutine;
 pub mod io;
 mod loom;
@@ -97,6 +98,7 @@ mod reactor;
 pub mod runtime;
 mod scheduler;
 mod stack;
+pub mod sync;
 mod sys;
 pub mod thread;
 mod time;

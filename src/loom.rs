@@ -4,9 +4,24 @@
 //! `std` directly. In the crate this re-exports `std`; the loom model in
 //! `tests/loom_parker.rs` compiles the same source file against a module of the same shape
 //! that re-exports `loom`, so the model checks the code that ships, not a copy of it.
+//! Likewise `tests/loom_sync.rs` compiles the wait queues of `sync::Mutex` and of the
+//! channels (their atomics and their queue lock come from here).
+
+/// How many times a locker spins before it parks; a model sets 0 (spinning only retries the
+/// CAS, and every spin would multiply the interleavings loom explores).
+pub(crate) const SPINS: u32 = 64;
 
 pub(crate) mod sync {
+    /// The short lock guarding a wait queue (`sync`, `channel`); loom models swap in theirs.
+    pub(crate) use parking_lot::Mutex;
+
     pub(crate) mod atomic {
-        pub(crate) use std::sync::atomic::{AtomicU8, Ordering};
+        pub(crate) use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
     }
+}
+
+/// The clock of the wait queues' deadlines and of the mutex's fairness timer: a model
+/// substitutes a deterministic one.
+pub(crate) mod time {
+    pub(crate) use std::time::Instant;
 }

@@ -217,6 +217,17 @@ pub fn current() -> Thread {
     }
 }
 
+/// A handle to the calling *OS* thread, even on a green thread.
+///
+/// Used by the wait queues of `sync` and `channel` while the runtime unwinds a green thread
+/// at shutdown: its switch points return at once then, so a wait that must complete blocks
+/// the OS thread doing the unwinding instead (see `sync::waiter`).
+pub(crate) fn current_os() -> Thread {
+    Thread {
+        inner: Inner::Os(os::current_os_thread()),
+    }
+}
+
 /// The runtime's one way to wait: suspends the caller until [`Thread::wake`] or `deadline`.
 ///
 /// May return early (a stale wake-up), so callers loop on their condition. On a green thread

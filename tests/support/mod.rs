@@ -140,3 +140,21 @@ pub fn set_nofile(soft: u64) {
         assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &rl), 0);
     }
 }
+
+/// Like [`within`], for a body that borrows from the caller: runs `f` on the calling thread
+/// and aborts the whole test process with a message if it takes longer than `secs` seconds
+/// (a borrowing body cannot be abandoned on another thread).
+pub fn watchdog<R>(secs: u64, name: &str, f: impl FnOnce() -> R) -> R {
+    let (done, wait) = mpsc::channel::<()>();
+    let name = name.to_string();
+    let dog = std::thread::spawn(move || {
+        if let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(Duration::from_secs(secs)) {
+            eprintln!("watchdog: test `{name}` still running after {secs} s: hang, aborting");
+            std::process::abort();
+        }
+    });
+    let r = f();
+    drop(done);
+    let _ = dog.join();
+    r
+}

@@ -1,0 +1,121 @@
+//! Channels: green threads on this crate's channels vs OS threads on crossbeam-channel, in
+//! the same run. See BENCH_SYNC.md for the ratios.
+
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+
+/// One round trip = a message there and one back.
+fn ping_pong(c: &mut Criterion) {
+    let mut g = c.benchmark_group("ping_pong_round_trip");
+    g.measurement_time(Duration::from_secs(3));
+    for workers in [1, 2] {
+        let rt = greenthread::Runtime::builder()
+            .workers(workers)
+            .build()
+            .unwrap();
+        for cap in [0, 1] {
+            g.bench_function(format!("green_{workers}w_bounded{cap}"), |b| {
+                b.iter_custom(|iters| {
+                    rt.block_on(|| {
+                        let (tx1, rx1) = greenthread::channel::bounded::<u64>(cap);
+                        let (tx2, rx2) = greenthread::channel::bounded::<u64>(cap);
+                        let echo = greenthread::spawn(move || {
+                            for v in rx1.iter() {
+                                tx2.send(v).unwrap();
+                            }
+                        });
+                        let start = Instant::now();
+                        for i in 0..iters {
+                            tx1.send(i).unwrap();
+                            rx2.recv().unwrap();
+                        }
+                        let t = start.elapsed();
+                        drop(tx1);
+                        echo.join().unwrap();
+                        t
+                    })
+                })
+            });
+        }
+    }
+    for cap in [0, 1] {
+        g.bench_function(format!("crossbeam_os_threads_bounded{cap}"), |b| {
+            b.iter_custom(|iters| {
+                let (tx1, rx1) = crossbeam_channel::bounded::<u64>(cap);
+                let (tx2, rx2) = crossbeam_channel::bounded::<u64>(cap);
+                let echo = std::thread::spawn(move || {
+                    for v in rx1.iter() {
+                        tx2.send(v).unwrap();
+                    }
+                });
+                let start = Instant::now();
+                for i in 0..iters {
+                    tx1.send(i).unwrap();
+                    rx2.recv().unwrap();
+                }
+                let t = start.elapsed();
+                drop(tx1);
+                echo.join().unwrap();
+                t
+            })
+        });
+    }
+    g.finish();
+}
+
+const MSGS: u64 = 100_000;
+
+/// 4 producers x 4 consumers through one bounded(64) channel, MSGS messages in all.
+fn throughput(c: &mut Criterion) {
+    let mut g = c.benchmark_group("bounded64_4p4c_100k_msgs");
+    g.sample_size(20);
+    g.measurement_time(Duration::from_secs(4));
+    let rt = greenthread::Runtime::builder().workers(2).build().unwrap();
+    g.bench_function("green", |b| {
+        b.iter(|| {
+            let (tx, rx) = greenthread::channel::bounded::<u64>(64);
+            let ps: Vec<_> = (0..4)
+                .map(|_| {
+                    let tx = tx.clone();
+                    rt.spawn(move || (0..MSGS / 4).for_each(|i| tx.send(i).unwrap()))
+                })
+                .collect();
+            drop(tx);
+            let cs: Vec<_> = (0..4)
+                .map(|_| {
+                    let rx = rx.clone();
+                    rt.spawn(move || rx.iter().count() as u64)
+                })
+                .collect();
+            ps.into_iter().for_each(|h| h.join().unwrap());
+            let n: u64 = cs.into_iter().map(|h| h.join().unwrap()).sum();
+            assert_eq!(n, MSGS);
+        })
+    });
+    g.bench_function("crossbeam_os_threads", |b| {
+        b.iter(|| {
+            let (tx, rx) = crossbeam_channel::bounded::<u64>(64);
+            let ps: Vec<_> = (0..4)
+                .map(|_| {
+                    let tx = tx.clone();
+                    std::thread::spawn(move || (0..MSGS / 4).for_each(|i| tx.send(i).unwrap()))
+                })
+                .collect();
+            drop(tx);
+            let cs: Vec<_> = (0..4)
+                .map(|_| {
+                    let rx = rx.clone();
+                    std::thread::spawn(move || rx.iter().count() as u64)
+                })
+                .collect();
+            ps.into_iter().for_each(|h| h.join().unwrap());
+            let n: u64 = cs.into_iter().map(|h| h.join().unwrap()).sum();
+            assert_eq!(n, MSGS);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, ping_pong, throughput);
+criterion_main!(benches);

@@ -1,0 +1,406 @@
+//! The state of one channel and its wait queues, shared by every flavour.
+//!
+//! # Ground rules
+//!
+//! - Everything is under one short lock (`Chan::state`): the buffer, the handle counts, the
+//!   two queues of blocked operations and the *stash* of messages handed to chosen waiters.
+//!   No one waits while holding it; threads are woken after it is released.
+//! - A blocked operation is an [`Entry`] in `send_waiters` or `recv_waiters`, pointing at a
+//!   [`Waiter`] (one per blocked `send`/`recv`, or one shared by all the operations of a
+//!   `Select`). A counterpart *completes* an entry by choosing its waiter (CAS WAITING ->
+//!   CHOSEN + operation index, so a `Select` completes at most one operation), then wakes it:
+//!   - a sender chooses a blocked receiver and puts the message in the stash under the
+//!     waiter's id (the receiver takes it from there, under the lock);
+//!   - a receiver chooses a blocked *plain* sender and takes the message out of its entry
+//!     (moving it into the buffer when it frees a slot of a bounded channel).
+//! - A `Select` waiting to *send* has no message yet, so it is never chosen: receivers wake
+//!   it (and it looks again, finds the receiver now blocked, and reserves it). Every
+//!   receiver that queues itself wakes such selects, and a select re-checks readiness after
+//!   queueing itself, so neither can miss the other.
+//! - Only the owner of an entry removes it, except a counterpart that chose it. Entries of
+//!   waiters that gave up are skipped until their owner removes them.
+//! - A waiter that gives up aborts first (CAS WAITING -> ABORTED): if that fails it was
+//!   chosen, and it completes its operation instead. So a message is never both delivered
+//!   and reported as timed out.
+//!
+//! Capacity: `None` is unbounded; `Some(0)` is a rendezvous (the buffer stays empty: every
+//! message goes from a sender's hand to a blocked receiver's); `Some(n)` holds `n`, minus
+//! slots `reserved` by selected sends not yet completed.
+
+#![forbid(unsafe_code)]
+
+use crate::loom::time::Instant;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::sync::waiter::{ABORTED, CHOSEN, WAITING, Waiter};
+
+/// One channel, shared by all its `Sender`s and `Receiver`s.
+#[derive(Debug)]
+pub(crate) struct Chan<T> {
+    pub(crate) cap: Option<usize>,
+    pub(crate) state: crate::loom::sync::Mutex<State<T>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct State<T> {
+    pub(crate) queue: VecDeque<T>,
+    /// Buffer slots promised to selected sends (counted against the capacity).
+    pub(crate) reserved: usize,
+    pub(crate) senders: usize,
+    pub(crate) receivers: usize,
+    pub(crate) send_waiters: VecDeque<Entry<T>>,
+    pub(crate) recv_waiters: VecDeque<Entry<T>>,
+    /// What chosen receivers are handed, keyed by their waiter's (or select's) id.
+    pub(crate) stash: Vec<(u64, Stashed<T>)>,
+}
+
+/// A blocked operation.
+#[derive(Debug)]
+pub(crate) struct Entry<T> {
+    pub(crate) waiter: Arc<Waiter>,
+    /// Its index in the waiter's `Select` (0 for a plain operation).
+    pub(crate) oper: usize,
+    /// A plain send's message; `None` for receives and for a select's sends.
+    pub(crate) msg: Option<T>,
+}
+
+/// What a chosen receiver finds in the stash.
+#[derive(Debug)]
+pub(crate) enum Stashed<T> {
+    Msg(T),
+    /// The select that reserved this receiver was dropped without sending: look again.
+    Cancelled,
+}
+
+/// Threads to wake once the lock is released. The first is kept inline: the common case
+/// (one counterpart) allocates nothing.
+#[derive(Default)]
+pub(crate) struct Wakes {
+    first: Option<Arc<Waiter>>,
+    more: Vec<Arc<Waiter>>,
+}
+
+impl Wakes {
+    pub(crate) fn push(&mut self, w: Arc<Waiter>) {
+        match self.first {
+            None => self.first = Some(w),
+            Some(_) => self.more.push(w),
+        }
+    }
+
+    pub(crate) fn wake(self) {
+        if let Some(w) = self.first {
+            w.wake();
+        }
+        for w in self.more {
+            w.wake();
+        }
+    }
+}
+
+impl<T> Chan<T> {
+    pub(crate) fn new(cap: Option<usize>) -> Chan<T> {
+        Chan {
+            cap,
+            state: crate::loom::sync::Mutex::new(State {
+                queue: VecDeque::with_capacity(cap.unwrap_or(0).min(1024)),
+                reserved: 0,
+                senders: 1,
+                receivers: 1,
+                send_waiters: VecDeque::new(),
+                recv_waiters: VecDeque::new(),
+                stash: Vec::new(),
+            }),
+        }
+    }
+
+    /// Sends, blocking until `deadline` while the channel is full.
+    pub(crate) fn send(
+        &self,
+        msg: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendTimeoutError<T>> {
+        let mut msg = msg;
+        loop {
+            let mut wakes = Wakes::default();
+            let mut st = self.state.lock();
+            match st.try_send(self.cap, msg, &mut wakes) {
+                Ok(()) => {
+                    drop(st);
+                    wakes.wake();
+                    return Ok(());
+                }
+                Err(TrySendError::Disconnected(m)) => {
+                    return Err(SendTimeoutError::Disconnected(m));
+                }
+                Err(TrySendError::Full(m)) => msg = m,
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(SendTimeoutError::Timeout(msg));
+            }
+            let waiter = Arc::new(Waiter::new());
+            st.send_waiters.push_back(Entry {
+                waiter: waiter.clone(),
+                oper: 0,
+                msg: Some(msg),
+            });
+            drop(st);
+            let guard = Unregister {
+                chan: self,
+                waiter: &waiter,
+            };
+            let outcome = wait_once(&waiter, deadline);
+            std::mem::forget(guard);
+            match outcome {
+                // A receiver took the message out of our entry.
+                Ok(_) => return Ok(()),
+                Err(()) => {
+                    let mut st = self.state.lock();
+                    let pos = st
+                        .send_waiters
+                        .iter()
+                        .position(|e| e.waiter.id == waiter.id)
+                        .expect("an aborted sender's entry stays until it removes it");
+                    let entry = st.send_waiters.remove(pos).expect("position is valid");
+                    msg = entry.msg.expect("a plain send's entry holds its message");
+                }
+            }
+        }
+    }
+
+    /// Receives, blocking until `deadline` while the channel is empty.
+    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        loop {
+            let mut wakes = Wakes::default();
+            let mut st = self.state.lock();
+            match st.try_recv(self.cap, &mut wakes) {
+                Ok(m) => {
+                    drop(st);
+                    wakes.wake();
+                    return Ok(m);
+                }
+                Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+                Err(TryRecvError::Empty) => {}
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                drop(st);
+                wakes.wake();
+                return Err(RecvTimeoutError::Timeout);
+            }
+            let waiter = Arc::new(Waiter::new());
+            st.recv_waiters.push_back(Entry {
+                waiter: waiter.clone(),
+                oper: 0,
+                msg: None,
+            });
+            drop(st);
+            // `try_recv` woke any select waiting to send: it will find us queued.
+            wakes.wake();
+            let guard = Unregister {
+                chan: self,
+                waiter: &waiter,
+            };
+            let outcome = wait_once(&waiter, deadline);
+            std::mem::forget(guard);
+            match outcome {
+                Ok(_) => match self.take_stash(&waiter) {
+                    Stashed::Msg(m) => return Ok(m),
+                    Stashed::Cancelled => continue,
+                },
+                Err(()) => self.unregister(waiter.id),
+            }
+        }
+    }
+
+    /// The message stashed for a chosen waiter, waiting for it if the sender has reserved
+    /// this receiver but not sent yet.
+    pub(crate) fn take_stash(&self, waiter: &Waiter) -> Stashed<T> {
+        loop {
+            if let Some(s) = self.state.lock().take_stash(waiter.id) {
+                return s;
+            }
+            waiter.wait(None);
+        }
+    }
+
+    /// Removes every entry of waiter `id` from both queues.
+    pub(crate) fn unregister(&self, id: u64) {
+        let mut st = self.state.lock();
+        st.send_waiters.retain(|e| e.waiter.id != id);
+        st.recv_waiters.retain(|e| e.waiter.id != id);
+    }
+
+    /// A sender went away; the last one disconnects the channel and wakes every receiver.
+    pub(crate) fn drop_sender(&self) {
+        let mut st = self.state.lock();
+        st.senders -= 1;
+        if st.senders == 0 {
+            let waiters: Vec<_> = st.recv_waiters.iter().map(|e| e.waiter.clone()).collect();
+            drop(st);
+            waiters.iter().for_each(|w| w.wake());
+        }
+    }
+
+    /// A receiver went away; the last one disconnects the channel and wakes every sender.
+    pub(crate) fn drop_receiver(&self) {
+        let mut st = self.state.lock();
+        st.receivers -= 1;
+        if st.receivers == 0 {
+            let waiters: Vec<_> = st.send_waiters.iter().map(|e| e.waiter.clone()).collect();
+            drop(st);
+            waiters.iter().for_each(|w| w.wake());
+        }
+    }
+}
+
+/// Waits for one wake-up, then decides: `Ok(value)` if chosen, else aborts (`Err`). Any
+/// wake-up that did not choose us (a disconnection, a select to look again, a stale one)
+/// makes the caller look at the channel again.
+pub(crate) fn wait_once(waiter: &Waiter, deadline: Option<Instant>) -> Result<usize, ()> {
+    match waiter.state() {
+        s if s >= CHOSEN => return Ok(s),
+        ABORTED => return Err(()),
+        _ => {}
+    }
+    waiter.wait(deadline);
+    match waiter.abort() {
+        Ok(()) => Err(()),
+        Err(v) if v >= CHOSEN => Ok(v),
+        Err(_) => Err(()),
+    }
+}
+
+/// Removes a blocked operation whose stack is unwound at runtime shutdown.
+struct Unregister<'a, T> {
+    chan: &'a Chan<T>,
+    waiter: &'a Waiter,
+}
+
+impl<T> Drop for Unregister<'_, T> {
+    fn drop(&mut self) {
+        let _ = self.waiter.abort();
+        self.chan.unregister(self.waiter.id);
+    }
+}
+
+impl<T> State<T> {
+    fn has_room(&self, cap: Option<usize>) -> bool {
+        cap.is_none_or(|c| self.queue.len() + self.reserved < c)
+    }
+
+    /// Chooses the first blocked receiver still waiting and removes its entry.
+    pub(crate) fn take_receiver(&mut self) -> Option<Entry<T>> {
+        let i = self
+            .recv_waiters
+            .iter()
+            .position(|e| e.waiter.choose(CHOSEN + e.oper))?;
+        self.recv_waiters.remove(i)
+    }
+
+    /// Whether a blocked receiver other than waiter `except` is still waiting.
+    pub(crate) fn has_receiver(&self, except: u64) -> bool {
+        self.recv_waiters
+            .iter()
+            .any(|e| e.waiter.id != except && e.waiter.state() == WAITING)
+    }
+
+    /// Chooses the first blocked plain sender and takes its message; wakes the selects
+    /// waiting to send that it passes (they look again and find a receiver).
+    pub(crate) fn take_sender(&mut self, wakes: &mut Wakes) -> Option<(T, Arc<Waiter>)> {
+        let mut i = 0;
+        while i < self.send_waiters.len() {
+            let e = &self.send_waiters[i];
+            if e.msg.is_some() {
+                if e.waiter.choose(CHOSEN + e.oper) {
+                    let e = self.send_waiters.remove(i).expect("index is valid");
+                    return Some((e.msg.expect("checked"), e.waiter));
+                }
+            } else if e.waiter.state() == WAITING {
+                wakes.push(e.waiter.clone());
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// Whether a blocked plain sender is still waiting.
+    pub(crate) fn has_sender(&self) -> bool {
+        self.send_waiters
+            .iter()
+            .any(|e| e.msg.is_some() && e.waiter.state() == WAITING)
+    }
+
+    /// Wakes the selects waiting to send (a receiver is about to block), except the
+    /// receiver's own select.
+    pub(crate) fn wake_select_senders(&self, except: Option<u64>, wakes: &mut Wakes) {
+        for e in &self.send_waiters {
+            if e.msg.is_none() && Some(e.waiter.id) != except && e.waiter.state() == WAITING {
+                wakes.push(e.waiter.clone());
+            }
+        }
+    }
+
+    /// Fills freed slots of a bounded buffer from blocked senders.
+    pub(crate) fn refill(&mut self, cap: Option<usize>, wakes: &mut Wakes) {
+        if cap.is_none_or(|c| c == 0) {
+            return;
+        }
+        while self.has_room(cap) {
+            match self.take_sender(wakes) {
+                Some((m, w)) => {
+                    self.queue.push_back(m);
+                    wakes.push(w);
+                }
+                None => break,
+            }
+        }
+    }
+
+    pub(crate) fn try_send(
+        &mut self,
+        cap: Option<usize>,
+        msg: T,
+        wakes: &mut Wakes,
+    ) -> Result<(), TrySendError<T>> {
+        if self.receivers == 0 {
+            return Err(TrySendError::Disconnected(msg));
+        }
+        if let Some(e) = self.take_receiver() {
+            self.stash.push((e.waiter.id, Stashed::Msg(msg)));
+            wakes.push(e.waiter);
+            return Ok(());
+        }
+        if cap != Some(0) && self.has_room(cap) {
+            self.queue.push_back(msg);
+            return Ok(());
+        }
+        Err(TrySendError::Full(msg))
+    }
+
+    pub(crate) fn try_recv(
+        &mut self,
+        cap: Option<usize>,
+        wakes: &mut Wakes,
+    ) -> Result<T, TryRecvError> {
+        if let Some(m) = self.queue.pop_front() {
+            self.refill(cap, wakes);
+            return Ok(m);
+        }
+        if let Some((m, w)) = self.take_sender(wakes) {
+            wakes.push(w);
+            return Ok(m);
+        }
+        if self.senders == 0 {
+            Err(TryRecvError::Disconnected)
+        } else {
+            Err(TryRecvError::Empty)
+        }
+    }
+
+    pub(crate) fn take_stash(&mut self, id: u64) -> Option<Stashed<T>> {
+        let pos = self.stash.iter().position(|(k, _)| *k == id)?;
+        Some(self.stash.swap_remove(pos).1)
+    }
+}

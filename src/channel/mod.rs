@@ -1,0 +1,388 @@
+//! Multi-producer multi-consumer channels whose blocking operations park the green thread,
+//! not its worker, with crossbeam-channel's API and semantics.
+//!
+//! - [`bounded(n)`](bounded) holds at most `n` messages; a send on a full channel waits.
+//!   `bounded(0)` is a *rendezvous*: a send waits until a receiver takes the message.
+//! - [`unbounded()`](unbounded) never makes a sender wait.
+//! - Both ends are `Clone` (many senders, many receivers; each message goes to exactly one
+//!   receiver). When every [`Sender`] is gone the channel is *disconnected* for receivers
+//!   (they drain what is left, then get an error), and when every [`Receiver`] is gone,
+//!   sends fail. Errors of a send hand the message back ([`SendError::into_inner`]).
+//! - [`Select`] and [`select!`](crate::select) wait on several operations (and an optional
+//!   timeout) at once, and complete exactly one.
+//!
+//! Everything works between any mix of green threads and OS threads: on a green thread a
+//! blocking operation parks it; on an OS thread it blocks the thread.
+//!
+//! # Examples
+//!
+//! ```
+//! use greenthread::channel::bounded;
+//!
+//! let rt = greenthread::Runtime::new()?;
+//! let (tx, rx) = bounded(16);
+//! let producers: Vec<_> = (0..4)
+//!     .map(|p| {
+//!         let tx = tx.clone();
+//!         rt.spawn(move || (0..100).for_each(|i| tx.send(p * 100 + i).unwrap()))
+//!     })
+//!     .collect();
+//! drop(tx); // the channel disconnects when the producers are done
+//! let sum: i32 = rx.iter().sum(); // from this OS thread
+//! assert_eq!(sum, (0..400).sum());
+//! producers.into_iter().for_each(|h| h.join().unwrap());
+//! # std::io::Result::Ok(())
+//! ```
+//!
+//! # Design
+//!
+//! One short lock per channel guards the buffer and two queues of blocked operations;
+//! blocked operations are completed *by their counterpart* (a sender hands its message
+//! straight to a blocked receiver), so a woken receiver never finds its message stolen.
+//! See the `chan` module for the ground rules and `select` for how a select completes
+//! exactly one operation.
+
+#![forbid(unsafe_code)]
+
+mod chan;
+mod error;
+mod select;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chan::{Chan, Wakes};
+pub use error::{
+    RecvError, RecvTimeoutError, SelectTimeoutError, SendError, SendTimeoutError, TryRecvError,
+    TrySelectError, TrySendError,
+};
+pub use select::{Select, SelectedOperation};
+
+#[doc(inline)]
+pub use crate::select;
+
+/// Implementation detail of [`select!`]: a case either ran or passes the selected
+/// operation outwards.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum __Dispatch<'a, R> {
+    Done(R),
+    Pending(SelectedOperation<'a>),
+}
+
+/// A channel holding at most `cap` messages; `bounded(0)` is a rendezvous channel.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::channel::{TrySendError, bounded};
+///
+/// let (tx, rx) = bounded(1);
+/// tx.send(1).unwrap();
+/// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+/// assert_eq!(rx.recv(), Ok(1));
+/// ```
+pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    new(Some(cap))
+}
+
+/// A channel of unlimited capacity: sends never wait.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = greenthread::channel::unbounded();
+/// for i in 0..1000 {
+///     tx.send(i).unwrap();
+/// }
+/// drop(tx);
+/// assert_eq!(rx.iter().count(), 1000);
+/// ```
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    new(None)
+}
+
+fn new<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(Chan::new(cap));
+    (Sender { chan: chan.clone() }, Receiver { chan })
+}
+
+/// The sending side of a channel. Clone it for more producers.
+pub struct Sender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// The receiving side of a channel. Clone it for more consumers (each message goes to one).
+pub struct Receiver<T> {
+    chan: Arc<Chan<T>>,
+}
+
+fn deadline(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
+impl<T> Sender<T> {
+    /// Sends `msg` without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] if the channel is full (for `bounded(0)`: if no receiver is
+    /// waiting), [`TrySendError::Disconnected`] if every receiver is gone; both hand `msg`
+    /// back.
+    pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        let mut wakes = Wakes::default();
+        let mut st = self.chan.state.lock();
+        let r = st.try_send(self.chan.cap, msg, &mut wakes);
+        drop(st);
+        wakes.wake();
+        r
+    }
+
+    /// Sends `msg`, waiting while the channel is full.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with `msg` if every receiver is gone.
+    pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
+        self.chan
+            .send(msg, None)
+            .map_err(|e| SendError(e.into_inner()))
+    }
+
+    /// Sends `msg`, waiting at most `timeout` while the channel is full.
+    ///
+    /// # Errors
+    ///
+    /// [`SendTimeoutError::Timeout`] or [`SendTimeoutError::Disconnected`], with `msg`.
+    pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        self.chan.send(msg, deadline(timeout))
+    }
+
+    /// Sends `msg`, waiting until `deadline` at the latest while the channel is full.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_timeout`](Self::send_timeout).
+    pub fn send_deadline(&self, msg: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
+        self.chan.send(msg, Some(deadline))
+    }
+
+    /// Whether the buffer is empty (always true for `bounded(0)`).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the buffer is full (always true for `bounded(0)`; never for unbounded).
+    pub fn is_full(&self) -> bool {
+        self.chan
+            .cap
+            .is_some_and(|c| self.chan.state.lock().queue.len() >= c)
+    }
+
+    /// The number of messages in the buffer.
+    pub fn len(&self) -> usize {
+        self.chan.state.lock().queue.len()
+    }
+
+    /// The capacity: `Some(n)` for `bounded(n)`, `None` for unbounded.
+    pub fn capacity(&self) -> Option<usize> {
+        self.chan.cap
+    }
+
+    /// Whether both handles belong to the same channel.
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Receives a message if one is there right now.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`], or [`TryRecvError::Disconnected`] when empty and every
+    /// sender is gone.
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        let mut wakes = Wakes::default();
+        let mut st = self.chan.state.lock();
+        let r = st.try_recv(self.chan.cap, &mut wakes);
+        drop(st);
+        wakes.wake();
+        r
+    }
+
+    /// Receives a message, waiting while the channel is empty.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] when the channel is empty and every sender is gone.
+    pub fn recv(&self) -> Result<T, RecvError> {
+        self.chan.recv(None).map_err(|_| RecvError)
+    }
+
+    /// Receives a message, waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`], or [`RecvTimeoutError::Disconnected`] when empty and
+    /// every sender is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::channel::{RecvTimeoutError, unbounded};
+    ///
+    /// let (tx, rx) = unbounded::<()>();
+    /// assert_eq!(rx.recv_timeout(Duration::from_millis(5)), Err(RecvTimeoutError::Timeout));
+    /// drop(tx);
+    /// assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Err(RecvTimeoutError::Disconnected));
+    /// ```
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.chan.recv(deadline(timeout))
+    }
+
+    /// Receives a message, waiting until `deadline` at the latest.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv_timeout`](Self::recv_timeout).
+    pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
+        self.chan.recv(Some(deadline))
+    }
+
+    /// A blocking iterator: yields messages until the channel is empty and disconnected.
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { rx: self }
+    }
+
+    /// A non-blocking iterator: yields the messages there right now.
+    pub fn try_iter(&self) -> TryIter<'_, T> {
+        TryIter { rx: self }
+    }
+
+    /// Whether the buffer is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the buffer is full (always true for `bounded(0)`; never for unbounded).
+    pub fn is_full(&self) -> bool {
+        self.chan
+            .cap
+            .is_some_and(|c| self.chan.state.lock().queue.len() >= c)
+    }
+
+    /// The number of messages in the buffer.
+    pub fn len(&self) -> usize {
+        self.chan.state.lock().queue.len()
+    }
+
+    /// The capacity: `Some(n)` for `bounded(n)`, `None` for unbounded.
+    pub fn capacity(&self) -> Option<usize> {
+        self.chan.cap
+    }
+
+    /// Whether both handles belong to the same channel.
+    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.chan.state.lock().senders += 1;
+        Sender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        self.chan.state.lock().receivers += 1;
+        Receiver {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        self.chan.drop_sender();
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.chan.drop_receiver();
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sender { .. }")
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Receiver { .. }")
+    }
+}
+
+/// Blocking iterator over a [`Receiver`]'s messages; see [`Receiver::iter`].
+#[derive(Debug)]
+pub struct Iter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+/// Non-blocking iterator over a [`Receiver`]'s messages; see [`Receiver::try_iter`].
+#[derive(Debug)]
+pub struct TryIter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+/// Owning blocking iterator over a [`Receiver`]'s messages.
+#[derive(Debug)]
+pub struct IntoIter<T> {
+    rx: Receiver<T>,
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv().ok()
+    }
+}
+
+impl<T> Iterator for TryIter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.try_recv().ok()
+    }
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv().ok()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Receiver<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T> IntoIterator for Receiver<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { rx: self }
+    }
+}

@@ -1,0 +1,615 @@
+//! [`Select`]: wait on several channel operations at once and complete exactly one.
+//!
+//! A select runs in rounds. (1) It *tries* each operation, starting at a varying index so
+//! none is favoured: a ready receive is performed at once (its message kept in the
+//! channel's stash under the round's key), a ready send is *reserved* (a buffer slot, or a
+//! blocked receiver chosen for it), so it cannot fail when [`SelectedOperation::send`]
+//! completes it. (2) If none is ready it queues one shared [`Waiter`] on every operation,
+//! re-checks readiness (aborting the round if anything became ready meanwhile), and waits.
+//! (3) A sender that chooses the waiter for one receive completes that operation; the CAS on
+//! the shared waiter means at most one can. Any other wake-up starts a new round.
+//!
+//! The selected operation must then be completed with [`SelectedOperation::recv`] or
+//! [`SelectedOperation::send`] on the same channel handle, as in crossbeam-channel.
+
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use super::chan::{Chan, Entry, Stashed, Wakes, wait_once};
+use super::error::{RecvError, SelectTimeoutError, SendError, TrySelectError};
+use super::{Receiver, Sender};
+use crate::sync::waiter::{CHOSEN, Waiter};
+
+/// How a ready operation will be completed.
+#[derive(Debug)]
+pub(crate) enum Token {
+    /// A receive whose outcome is (or will be) in the stash under this key.
+    Recv(u64),
+    /// A receive on an empty, disconnected channel.
+    RecvDisconnected,
+    /// A send to this blocked receiver, chosen for us.
+    SendTo(Arc<Waiter>),
+    /// A send into a reserved buffer slot.
+    SendSlot,
+    /// A send on a channel without receivers.
+    SendDisconnected,
+}
+
+/// One side of a channel, seen by a select without its message type.
+pub(crate) trait SelectHandle {
+    /// Performs (receive) or reserves (send) the operation if it is ready.
+    fn try_select(&self, key: u64) -> Option<Token>;
+    /// Queues the select's waiter for operation `oper`.
+    fn register(&self, waiter: &Arc<Waiter>, oper: usize);
+    /// Whether the operation is ready (after `register`, to close the race), not counting
+    /// the select's own entries (waiter `id`): a select must not pair with itself.
+    fn is_ready(&self, id: u64) -> bool;
+    /// Removes the select's entries.
+    fn unregister(&self, id: u64);
+    /// Gives back what `try_select` took, for a selected operation dropped uncompleted.
+    fn release(&self, token: Token);
+    /// The channel's address, to check that an operation is completed on its own channel.
+    fn addr(&self) -> usize;
+}
+
+fn next_key() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1 << 62);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl<T> SelectHandle for Receiver<T> {
+    fn try_select(&self, key: u64) -> Option<Token> {
+        let mut wakes = Wakes::default();
+        let mut st = self.chan.state.lock();
+        let r = st.try_recv(self.chan.cap, &mut wakes);
+        let token = match r {
+            Ok(m) => {
+                st.stash.push((key, Stashed::Msg(m)));
+                Some(Token::Recv(key))
+            }
+            Err(e) if e.is_disconnected() => Some(Token::RecvDisconnected),
+            Err(_) => None,
+        };
+        drop(st);
+        wakes.wake();
+        token
+    }
+
+    fn register(&self, waiter: &Arc<Waiter>, oper: usize) {
+        let mut wakes = Wakes::default();
+        let mut st = self.chan.state.lock();
+        st.recv_waiters.push_back(Entry {
+            waiter: waiter.clone(),
+            oper,
+            msg: None,
+        });
+        st.wake_select_senders(Some(waiter.id), &mut wakes);
+        drop(st);
+        wakes.wake();
+    }
+
+    fn is_ready(&self, _id: u64) -> bool {
+        let st = self.chan.state.lock();
+        // Only plain senders count, and a select's own sends are never plain.
+        !st.queue.is_empty() || st.senders == 0 || st.has_sender()
+    }
+
+    fn unregister(&self, id: u64) {
+        self.chan.unregister(id);
+    }
+
+    fn release(&self, token: Token) {
+        if let Token::Recv(key) = token {
+            let mut wakes = Wakes::default();
+            let mut st = self.chan.state.lock();
+            if let Some(Stashed::Msg(m)) = st.take_stash(key) {
+                // Put it back first in line: to a blocked receiver, or the buffer's front.
+                match st.take_receiver() {
+                    Some(e) => {
+                        st.stash.push((e.waiter.id, Stashed::Msg(m)));
+                        wakes.push(e.waiter);
+                    }
+                    None => st.queue.push_front(m),
+                }
+            }
+            drop(st);
+            wakes.wake();
+        }
+    }
+
+    fn addr(&self) -> usize {
+        Arc::as_ptr(&self.chan) as *const () as usize
+    }
+}
+
+impl<T> SelectHandle for Sender<T> {
+    fn try_select(&self, _key: u64) -> Option<Token> {
+        let mut st = self.chan.state.lock();
+        if st.receivers == 0 {
+            return Some(Token::SendDisconnected);
+        }
+        if let Some(e) = st.take_receiver() {
+            return Some(Token::SendTo(e.waiter));
+        }
+        let cap = self.chan.cap;
+        if cap != Some(0) && cap.is_none_or(|c| st.queue.len() + st.reserved < c) {
+            st.reserved += 1;
+            return Some(Token::SendSlot);
+        }
+        None
+    }
+
+    fn register(&self, waiter: &Arc<Waiter>, oper: usize) {
+        self.chan.state.lock().send_waiters.push_back(Entry {
+            waiter: waiter.clone(),
+            oper,
+            msg: None,
+        });
+    }
+
+    fn is_ready(&self, id: u64) -> bool {
+        let st = self.chan.state.lock();
+        let cap = self.chan.cap;
+        st.receivers == 0
+            || st.has_receiver(id)
+            || (cap != Some(0) && cap.is_none_or(|c| st.queue.len() + st.reserved < c))
+    }
+
+    fn unregister(&self, id: u64) {
+        self.chan.unregister(id);
+    }
+
+    fn release(&self, token: Token) {
+        let mut wakes = Wakes::default();
+        let mut st = self.chan.state.lock();
+        match token {
+            Token::SendTo(w) => {
+                st.stash.push((w.id, Stashed::Cancelled));
+                wakes.push(w);
+            }
+            Token::SendSlot => {
+                st.reserved -= 1;
+                st.refill(self.chan.cap, &mut wakes);
+                st.wake_select_senders(None, &mut wakes);
+            }
+            _ => {}
+        }
+        drop(st);
+        wakes.wake();
+    }
+
+    fn addr(&self) -> usize {
+        Arc::as_ptr(&self.chan) as *const () as usize
+    }
+}
+
+/// Waits on several send and receive operations at once, like crossbeam-channel's
+/// `Select`; exactly one of them completes.
+///
+/// Add operations with [`recv`](Self::recv) and [`send`](Self::send) (each returns the
+/// operation's index), then call [`select`](Self::select) (or `try_select`,
+/// `select_timeout`). The returned [`SelectedOperation`] says which operation is ready and
+/// must be completed with its `recv` or `send` method on the same handle. When several are
+/// ready, one is picked at random. The [`select!`](crate::select) macro is the convenient
+/// form.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use greenthread::channel::{Select, unbounded};
+///
+/// let (tx1, rx1) = unbounded::<i32>();
+/// let (_tx2, rx2) = unbounded::<i32>();
+/// tx1.send(7).unwrap();
+///
+/// let mut sel = Select::new();
+/// let op1 = sel.recv(&rx1);
+/// let op2 = sel.recv(&rx2);
+/// let oper = sel.select_timeout(Duration::from_secs(1)).unwrap();
+/// match oper.index() {
+///     i if i == op1 => assert_eq!(oper.recv(&rx1), Ok(7)),
+///     i if i == op2 => unreachable!(),
+///     _ => unreachable!(),
+/// }
+/// ```
+pub struct Select<'a> {
+    handles: Vec<&'a dyn SelectHandle>,
+}
+
+/// An operation a [`Select`] found ready; complete it with [`recv`](Self::recv) or
+/// [`send`](Self::send).
+///
+/// # Panics
+///
+/// Dropping it without completing the operation panics (as in crossbeam-channel), after
+/// giving back what it held (a received message goes back to the front of its channel).
+#[must_use = "a selected operation must be completed with `recv` or `send`"]
+pub struct SelectedOperation<'a> {
+    index: usize,
+    addr: usize,
+    handle: &'a dyn SelectHandle,
+    token: Option<Token>,
+    waiter: Option<Arc<Waiter>>,
+    /// `!Send`: it may have to wait as the thread that selected.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<'a> Select<'a> {
+    /// An empty select.
+    pub fn new() -> Select<'a> {
+        Select {
+            handles: Vec::new(),
+        }
+    }
+
+    /// Adds a receive on `r`; returns the operation's index.
+    pub fn recv<T>(&mut self, r: &'a Receiver<T>) -> usize {
+        self.handles.push(r);
+        self.handles.len() - 1
+    }
+
+    /// Adds a send on `s`; returns the operation's index.
+    pub fn send<T>(&mut self, s: &'a Sender<T>) -> usize {
+        self.handles.push(s);
+        self.handles.len() - 1
+    }
+
+    /// Waits until one operation is ready and selects it.
+    ///
+    /// # Panics
+    ///
+    /// If there are no operations (it would wait forever).
+    pub fn select(&mut self) -> SelectedOperation<'a> {
+        assert!(
+            !self.handles.is_empty(),
+            "select with no operations would block forever"
+        );
+        self.run(true, None).expect("no deadline")
+    }
+
+    /// Selects an operation that is ready right now.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySelectError`] if none is.
+    pub fn try_select(&mut self) -> Result<SelectedOperation<'a>, TrySelectError> {
+        self.run(false, None).ok_or(TrySelectError)
+    }
+
+    /// Like [`select`](Self::select), giving up after `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`SelectTimeoutError`] if no operation became ready in time.
+    pub fn select_timeout(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<SelectedOperation<'a>, SelectTimeoutError> {
+        match Instant::now().checked_add(timeout) {
+            Some(d) => self.select_deadline(d),
+            None => Ok(self.select()),
+        }
+    }
+
+    /// Like [`select`](Self::select), giving up at `deadline`.
+    ///
+    /// # Errors
+    ///
+    /// [`SelectTimeoutError`] if no operation became ready in time.
+    pub fn select_deadline(
+        &mut self,
+        deadline: Instant,
+    ) -> Result<SelectedOperation<'a>, SelectTimeoutError> {
+        self.run(true, Some(deadline)).ok_or(SelectTimeoutError)
+    }
+
+    fn selected(
+        &self,
+        index: usize,
+        token: Token,
+        waiter: Option<Arc<Waiter>>,
+    ) -> SelectedOperation<'a> {
+        let handle = self.handles[index];
+        SelectedOperation {
+            index,
+            addr: handle.addr(),
+            handle,
+            token: Some(token),
+            waiter,
+            _not_send: PhantomData,
+        }
+    }
+
+    fn run(&mut self, block: bool, deadline: Option<Instant>) -> Option<SelectedOperation<'a>> {
+        let n = self.handles.len();
+        loop {
+            // (1) Try every operation, from a varying start.
+            let key = next_key();
+            if n > 0 {
+                // Fibonacci hashing spreads consecutive keys over the operations.
+                let start = ((key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % n as u64) as usize;
+                for j in 0..n {
+                    let i = (start + j) % n;
+                    if let Some(token) = self.handles[i].try_select(key) {
+                        return Some(self.selected(i, token, None));
+                    }
+                }
+            }
+            if !block || deadline.is_some_and(|d| Instant::now() >= d) {
+                return None;
+            }
+            // (2) Queue on all, re-check, wait.
+            let waiter = Arc::new(Waiter::new());
+            for (i, h) in self.handles.iter().enumerate() {
+                h.register(&waiter, i);
+            }
+            let registered = Registered {
+                handles: &self.handles,
+                waiter: &waiter,
+            };
+            if self.handles.iter().any(|h| h.is_ready(waiter.id)) {
+                let _ = waiter.abort();
+            }
+            let outcome = wait_once(&waiter, deadline);
+            drop(registered);
+            // (3) Chosen: a sender completed (or reserved us for) one receive.
+            if let Ok(v) = outcome {
+                let i = v - CHOSEN;
+                let id = waiter.id;
+                return Some(self.selected(i, Token::Recv(id), Some(waiter)));
+            }
+        }
+    }
+}
+
+/// Removes a select's entries from every channel (also when unwound at shutdown).
+struct Registered<'s, 'a> {
+    handles: &'s [&'a dyn SelectHandle],
+    waiter: &'s Waiter,
+}
+
+impl Drop for Registered<'_, '_> {
+    fn drop(&mut self) {
+        let _ = self.waiter.abort();
+        for h in self.handles {
+            h.unregister(self.waiter.id);
+        }
+    }
+}
+
+impl Default for Select<'_> {
+    fn default() -> Self {
+        Select::new()
+    }
+}
+
+impl fmt::Debug for Select<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Select")
+            .field("operations", &self.handles.len())
+            .finish()
+    }
+}
+
+impl SelectedOperation<'_> {
+    /// The index of the selected operation (as returned by `Select::recv`/`send`).
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Completes the selected receive.
+    ///
+    /// # Panics
+    ///
+    /// If `r` is not the receiver of the selected operation.
+    pub fn recv<T>(mut self, r: &Receiver<T>) -> Result<T, RecvError> {
+        assert_eq!(
+            self.addr,
+            Arc::as_ptr(&r.chan) as *const () as usize,
+            "passed a receiver that wasn't selected"
+        );
+        let token = self.token.take();
+        let waiter = self.waiter.take();
+        match token {
+            Some(Token::Recv(key)) => {
+                let stashed = match &waiter {
+                    Some(w) => r.chan.take_stash(w),
+                    None => r
+                        .chan
+                        .state
+                        .lock()
+                        .take_stash(key)
+                        .expect("a tried receive stashes its message at once"),
+                };
+                match stashed {
+                    Stashed::Msg(m) => Ok(m),
+                    Stashed::Cancelled => r.recv(),
+                }
+            }
+            Some(Token::RecvDisconnected) => Err(RecvError),
+            _ => panic!("the selected operation is a send, not a receive"),
+        }
+    }
+
+    /// Completes the selected send with `msg`.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with `msg` if every receiver is gone.
+    ///
+    /// # Panics
+    ///
+    /// If `s` is not the sender of the selected operation.
+    pub fn send<T>(mut self, s: &Sender<T>, msg: T) -> Result<(), SendError<T>> {
+        assert_eq!(
+            self.addr,
+            Arc::as_ptr(&s.chan) as *const () as usize,
+            "passed a sender that wasn't selected"
+        );
+        let chan: &Chan<T> = &s.chan;
+        match self.token.take() {
+            Some(Token::SendTo(w)) => {
+                chan.state.lock().stash.push((w.id, Stashed::Msg(msg)));
+                w.wake();
+                Ok(())
+            }
+            Some(Token::SendSlot) => {
+                let mut wakes = Wakes::default();
+                let mut st = chan.state.lock();
+                st.reserved -= 1;
+                let r = st.try_send(chan.cap, msg, &mut wakes);
+                drop(st);
+                wakes.wake();
+                r.map_err(|e| SendError(e.into_inner()))
+            }
+            Some(Token::SendDisconnected) => Err(SendError(msg)),
+            _ => panic!("the selected operation is a receive, not a send"),
+        }
+    }
+}
+
+impl Drop for SelectedOperation<'_> {
+    fn drop(&mut self) {
+        if let Some(token) = self.token.take() {
+            self.handle.release(token);
+            if !std::thread::panicking() {
+                panic!("dropped `SelectedOperation` without completing the operation");
+            }
+        }
+    }
+}
+
+impl fmt::Debug for SelectedOperation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SelectedOperation")
+            .field("index", &self.index)
+            .finish()
+    }
+}
+
+/// Waits on several channel operations and runs the branch of the one that completes, with
+/// crossbeam-channel's syntax.
+///
+/// ```text
+/// select! {
+///     recv(receiver) -> result => body,        // result: Result<T, RecvError>
+///     send(sender, message) -> result => body, // result: Result<(), SendError<T>>
+///     default => body,                         // optional: when nothing is ready now
+///     default(timeout) => body,                // or: when nothing is ready in time
+/// }
+/// ```
+///
+/// Exactly one branch runs. `default` (if any) must be the last case. Each channel
+/// expression is evaluated once.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use greenthread::channel::{bounded, select};
+///
+/// let rt = greenthread::Runtime::new()?;
+/// let (tx, rx) = bounded::<&str>(0);
+/// rt.spawn(move || tx.send("hello").unwrap());
+/// let got = rt.block_on(|| {
+///     select! {
+///         recv(rx) -> msg => msg.unwrap(),
+///         default(Duration::from_secs(5)) => "timed out",
+///     }
+/// });
+/// assert_eq!(got, "hello");
+/// # std::io::Result::Ok(())
+/// ```
+#[macro_export]
+macro_rules! select {
+    ($($cases:tt)*) => {{
+        #[allow(unused_mut)]
+        let mut __greenthread_sel = $crate::channel::Select::new();
+        match $crate::__select_case!(__greenthread_sel; $($cases)*) {
+            $crate::channel::__Dispatch::Done(value) => value,
+            $crate::channel::__Dispatch::Pending(_) => {
+                ::core::unreachable!("select!: an operation was selected that no case handles")
+            }
+        }
+    }};
+}
+
+/// Implementation detail of [`select!`]: one level per case.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_case {
+    // No cases left: block until one operation is ready.
+    ($sel:ident;) => {
+        $crate::channel::__Dispatch::Pending($sel.select())
+    };
+    ($sel:ident; default => $body:expr $(,)?) => {
+        match $sel.try_select() {
+            ::core::result::Result::Ok(oper) => $crate::channel::__Dispatch::Pending(oper),
+            #[allow(unreachable_code)]
+            ::core::result::Result::Err(_) => $crate::channel::__Dispatch::Done($body),
+        }
+    };
+    ($sel:ident; default($timeout:expr) => $body:expr $(,)?) => {
+        match $sel.select_timeout($timeout) {
+            ::core::result::Result::Ok(oper) => $crate::channel::__Dispatch::Pending(oper),
+            #[allow(unreachable_code)]
+            ::core::result::Result::Err(_) => $crate::channel::__Dispatch::Done($body),
+        }
+    };
+    ($sel:ident; recv($r:expr) -> $res:pat => $body:block, $($rest:tt)*) => {
+        $crate::__select_case!(@recv $sel; ($r) ($res) ($body) $($rest)*)
+    };
+    ($sel:ident; recv($r:expr) -> $res:pat => $body:block $($rest:tt)*) => {
+        $crate::__select_case!(@recv $sel; ($r) ($res) ($body) $($rest)*)
+    };
+    ($sel:ident; recv($r:expr) -> $res:pat => $body:expr, $($rest:tt)*) => {
+        $crate::__select_case!(@recv $sel; ($r) ($res) ($body) $($rest)*)
+    };
+    ($sel:ident; recv($r:expr) -> $res:pat => $body:expr) => {
+        $crate::__select_case!(@recv $sel; ($r) ($res) ($body))
+    };
+    ($sel:ident; send($s:expr, $m:expr) -> $res:pat => $body:block, $($rest:tt)*) => {
+        $crate::__select_case!(@send $sel; ($s) ($m) ($res) ($body) $($rest)*)
+    };
+    ($sel:ident; send($s:expr, $m:expr) -> $res:pat => $body:block $($rest:tt)*) => {
+        $crate::__select_case!(@send $sel; ($s) ($m) ($res) ($body) $($rest)*)
+    };
+    ($sel:ident; send($s:expr, $m:expr) -> $res:pat => $body:expr, $($rest:tt)*) => {
+        $crate::__select_case!(@send $sel; ($s) ($m) ($res) ($body) $($rest)*)
+    };
+    ($sel:ident; send($s:expr, $m:expr) -> $res:pat => $body:expr) => {
+        $crate::__select_case!(@send $sel; ($s) ($m) ($res) ($body))
+    };
+    (@recv $sel:ident; ($r:expr) ($res:pat) ($body:expr) $($rest:tt)*) => {{
+        let __r = &$r;
+        let __i = $sel.recv(__r);
+        match $crate::__select_case!($sel; $($rest)*) {
+            // A body that diverges (`unreachable!()`, `break`) must not warn in the caller.
+            #[allow(unreachable_code)]
+            $crate::channel::__Dispatch::Pending(oper) if oper.index() == __i => {
+                let $res = oper.recv(__r);
+                $crate::channel::__Dispatch::Done($body)
+            }
+            other => other,
+        }
+    }};
+    (@send $sel:ident; ($s:expr) ($m:expr) ($res:pat) ($body:expr) $($rest:tt)*) => {{
+        let __s = &$s;
+        let __i = $sel.send(__s);
+        match $crate::__select_case!($sel; $($rest)*) {
+            // A body that diverges (`unreachable!()`, `break`) must not warn in the caller.
+            #[allow(unreachable_code)]
+            $crate::channel::__Dispatch::Pending(oper) if oper.index() == __i => {
+                let $res = oper.send(__s, $m);
+                $crate::channel::__Dispatch::Done($body)
+            }
+            other => other,
+        }
+    }};
+}

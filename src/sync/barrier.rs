@@ -1,0 +1,87 @@
+//! [`Barrier`]: `n` threads wait until all `n` have arrived.
+
+#![forbid(unsafe_code)]
+
+use std::fmt;
+
+use crate::sync::{Condvar, Mutex};
+
+/// A barrier for `n` threads, reusable, like `std::sync::Barrier`; waiting parks only the
+/// green thread.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use greenthread::sync::Barrier;
+///
+/// let rt = greenthread::Runtime::new()?;
+/// let barrier = Arc::new(Barrier::new(10));
+/// let hs: Vec<_> = (0..10)
+///     .map(|_| {
+///         let b = barrier.clone();
+///         rt.spawn(move || b.wait().is_leader())
+///     })
+///     .collect();
+/// let leaders = hs.into_iter().map(|h| h.join().unwrap());
+/// assert_eq!(leaders.filter(|&l| l).count(), 1);
+/// # std::io::Result::Ok(())
+/// ```
+pub struct Barrier {
+    n: usize,
+    state: Mutex<State>,
+    cv: Condvar,
+}
+
+struct State {
+    arrived: usize,
+    generation: u64,
+}
+
+/// What [`Barrier::wait`] returns: exactly one waiter of each round is the leader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BarrierWaitResult(bool);
+
+impl BarrierWaitResult {
+    /// Whether this thread was the leader (the last to arrive) of its round.
+    pub fn is_leader(&self) -> bool {
+        self.0
+    }
+}
+
+impl Barrier {
+    /// A barrier that releases its waiters each time `n` have arrived (`n == 0` acts as 1).
+    pub fn new(n: usize) -> Barrier {
+        Barrier {
+            n,
+            state: Mutex::new(State {
+                arrived: 0,
+                generation: 0,
+            }),
+            cv: Condvar::new(),
+        }
+    }
+
+    /// Waits until `n` threads have called `wait` in this round.
+    pub fn wait(&self) -> BarrierWaitResult {
+        let mut st = self.state.lock();
+        st.arrived += 1;
+        if st.arrived >= self.n {
+            st.arrived = 0;
+            st.generation = st.generation.wrapping_add(1);
+            drop(st);
+            self.cv.notify_all();
+            return BarrierWaitResult(true);
+        }
+        let generation = st.generation;
+        self.cv
+            .wait_while(&mut st, |st| st.generation == generation);
+        BarrierWaitResult(false)
+    }
+}
+
+impl fmt::Debug for Barrier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Barrier").field("n", &self.n).finish()
+    }
+}

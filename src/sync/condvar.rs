@@ -1,0 +1,217 @@
+//! [`Condvar`]: wait for a condition under a [`Mutex`], parking only the green thread.
+//!
+//! The condvar keeps a FIFO queue of [`Waiter`]s. `wait` queues the caller *before* it
+//! unlocks the mutex, so a `notify` made by anyone who took the mutex after that finds it in
+//! the queue: no lost wake-up. A notifier chooses a waiter with [`NOTIFIED`] (CAS, so a
+//! waiter that timed out at the same moment is skipped and the next one is notified
+//! instead) and wakes it.
+
+#![forbid(unsafe_code)]
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::loom::time::Instant;
+use crate::sync::mutex::MutexGuard;
+use crate::sync::waiter::{CHOSEN, Waiter};
+
+const NOTIFIED: usize = CHOSEN;
+
+/// Whether a timed wait on a [`Condvar`] returned because its time ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitTimeoutResult(bool);
+
+impl WaitTimeoutResult {
+    /// `true` if the wait ended because the timeout elapsed (not a notification).
+    pub fn timed_out(&self) -> bool {
+        self.0
+    }
+}
+
+/// A condition variable for this crate's [`Mutex`](crate::sync::Mutex), like
+/// `parking_lot::Condvar`.
+///
+/// Waiting parks the green thread (or blocks the OS thread); notifications work between
+/// any mix of the two. As with every condition variable, a wait may return without a
+/// notification, so wait in a loop on your condition, or use [`wait_while`](Self::wait_while).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use greenthread::sync::{Condvar, Mutex};
+///
+/// let rt = greenthread::Runtime::new()?;
+/// let pair = Arc::new((Mutex::new(false), Condvar::new()));
+/// let pair2 = pair.clone();
+/// rt.spawn(move || {
+///     *pair2.0.lock() = true;
+///     pair2.1.notify_one();
+/// });
+/// let (lock, cvar) = &*pair;
+/// let mut started = lock.lock();
+/// cvar.wait_while(&mut started, |started| !*started);
+/// assert!(*started);
+/// # std::io::Result::Ok(())
+/// ```
+pub struct Condvar {
+    queue: crate::loom::sync::Mutex<VecDeque<Arc<Waiter>>>,
+}
+
+impl Condvar {
+    /// A condition variable with no waiters.
+    pub const fn new() -> Condvar {
+        Condvar {
+            queue: crate::loom::sync::Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Unlocks the guard's mutex, waits for a notification, and locks it again.
+    ///
+    /// May return without a notification (spuriously), so wait in a loop on a condition.
+    pub fn wait<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>) {
+        self.wait_until_internal(guard, None);
+    }
+
+    /// Like [`wait`](Self::wait), giving up after `timeout`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::sync::{Condvar, Mutex};
+    ///
+    /// let (m, cv) = (Mutex::new(()), Condvar::new());
+    /// let mut g = m.lock();
+    /// assert!(cv.wait_for(&mut g, Duration::from_millis(5)).timed_out());
+    /// ```
+    pub fn wait_for<T: ?Sized>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        timeout: Duration,
+    ) -> WaitTimeoutResult {
+        self.wait_until_internal(guard, Instant::now().checked_add(timeout))
+    }
+
+    /// Like [`wait`](Self::wait), giving up at `deadline`.
+    pub fn wait_until<T: ?Sized>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        deadline: Instant,
+    ) -> WaitTimeoutResult {
+        self.wait_until_internal(guard, Some(deadline))
+    }
+
+    /// Waits while `condition` holds (checked first, under the lock).
+    pub fn wait_while<T: ?Sized, F>(&self, guard: &mut MutexGuard<'_, T>, mut condition: F)
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        while condition(&mut **guard) {
+            self.wait(guard);
+        }
+    }
+
+    /// Like [`wait_while`](Self::wait_while), giving up after `timeout`; the result says
+    /// whether it timed out with the condition still holding.
+    pub fn wait_while_for<T: ?Sized, F>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        mut condition: F,
+        timeout: Duration,
+    ) -> WaitTimeoutResult
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        let deadline = Instant::now().checked_add(timeout);
+        while condition(&mut **guard) {
+            if self.wait_until_internal(guard, deadline).timed_out() {
+                return WaitTimeoutResult(condition(&mut **guard));
+            }
+        }
+        WaitTimeoutResult(false)
+    }
+
+    fn wait_until_internal<T: ?Sized>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        deadline: Option<Instant>,
+    ) -> WaitTimeoutResult {
+        let waiter = Arc::new(Waiter::new());
+        self.queue.lock().push_back(waiter.clone());
+        let raw = guard.mutex.raw();
+        raw.unlock();
+        // Relocks (and cleans up) even if the wait is unwound at runtime shutdown: the
+        // caller's guard will unlock on its way out.
+        let relock = Relock {
+            condvar: self,
+            raw,
+            waiter: &waiter,
+        };
+        let timed_out = waiter.wait_chosen(deadline).is_err();
+        drop(relock);
+        WaitTimeoutResult(timed_out)
+    }
+
+    /// Wakes one waiter, the longest waiting; returns whether there was one.
+    #[inline]
+    pub fn notify_one(&self) -> bool {
+        let mut queue = self.queue.lock();
+        while let Some(w) = queue.pop_front() {
+            if w.choose(NOTIFIED) {
+                drop(queue);
+                w.wake();
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Wakes every waiter; returns how many there were.
+    pub fn notify_all(&self) -> usize {
+        let waiters = std::mem::take(&mut *self.queue.lock());
+        let mut n = 0;
+        for w in waiters {
+            if w.choose(NOTIFIED) {
+                w.wake();
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+impl Default for Condvar {
+    fn default() -> Condvar {
+        Condvar::new()
+    }
+}
+
+/// Ends a wait: gives up if not notified (removing the waiter), and locks the mutex again.
+struct Relock<'a> {
+    condvar: &'a Condvar,
+    raw: &'a crate::sync::mutex::RawMutex,
+    waiter: &'a Arc<Waiter>,
+}
+
+impl Drop for Relock<'_> {
+    fn drop(&mut self) {
+        if self.waiter.abort().is_ok() {
+            self.condvar
+                .queue
+                .lock()
+                .retain(|w| !Arc::ptr_eq(w, self.waiter));
+        }
+        self.raw.lock();
+    }
+}
+
+impl fmt::Debug for Condvar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condvar")
+            .field("waiters", &self.queue.lock().len())
+            .finish()
+    }
+}

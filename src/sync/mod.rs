@@ -1,0 +1,47 @@
+//! Locks and other synchronisation primitives that park the waiting *green thread*, not
+//! its worker.
+//!
+//! A green thread that blocks on `std::sync::Mutex` stops its whole worker OS thread, and
+//! with it every green thread queued there. The primitives here wait with the runtime's one
+//! wait primitive instead: on a green thread they park it (the worker runs others), on a
+//! plain OS thread they block it. So they work between any mix of the two.
+//!
+//! | type | like |
+//! | --- | --- |
+//! | [`Mutex`], [`MutexGuard`] | `parking_lot::Mutex` (no poisoning; eventually fair) |
+//! | [`RwLock`], [`RwLockReadGuard`], [`RwLockWriteGuard`] | `parking_lot::RwLock` |
+//! | [`Condvar`], [`WaitTimeoutResult`] | `parking_lot::Condvar` |
+//! | [`Semaphore`], [`SemaphoreGuard`] | a counting semaphore with FIFO hand-off |
+//! | [`Barrier`], [`BarrierWaitResult`] | `std::sync::Barrier` |
+//! | [`WaitGroup`] | `crossbeam_utils::sync::WaitGroup` |
+//!
+//! # How they wait
+//!
+//! Each is a state plus a queue of parked `Waiter`s (parking_lot_core's shape):
+//! a waiter queues itself and re-checks the condition before it blocks, a waker *chooses* a
+//! waiter with a compare-and-swap on its state before waking it, and a waiter that times
+//! out aborts with a compare-and-swap too, so exactly one of the two decides and a lock,
+//! permit or notification is never lost between them. The waiter module documents the
+//! protocol.
+//!
+//! # At runtime shutdown
+//!
+//! When a runtime is dropped it unwinds its parked green threads. A green thread unwound
+//! while it waits leaves its queue cleanly (a lock or permit it was just handed is passed
+//! on). A destructor that waits during the unwind blocks the OS thread doing the shutdown
+//! until it can go on.
+
+mod barrier;
+mod condvar;
+mod mutex;
+mod rwlock;
+mod semaphore;
+mod wait_group;
+pub(crate) mod waiter;
+
+pub use barrier::{Barrier, BarrierWaitResult};
+pub use condvar::{Condvar, WaitTimeoutResult};
+pub use mutex::{Mutex, MutexGuard};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use semaphore::{Semaphore, SemaphoreGuard};
+pub use wait_group::WaitGroup;

@@ -1,0 +1,155 @@
+//! One parked waiter: the record every wait queue of `sync` and `channel` holds.
+//!
+//! A waiter is shared (`Arc`) by the thread that waits and the queue it sits in. Its state
+//! word says who decided what, and exactly one party decides, by compare-and-swap:
+//!
+//! ```text
+//!  state      | meaning                                   | set by
+//! ------------+-------------------------------------------+------------------------------
+//!  WAITING    | in the queue, nothing decided yet         | Waiter::new
+//!  ABORTED    | gave up (timeout, early wake-up, unwind)   | the waiter itself
+//!  >= CHOSEN  | chosen by a waker; the value is the       | a waker (unlock, notify, a
+//!             | primitive's message (hand-off, operation)  | channel counterpart)
+//! ```
+//!
+//! The protocol that makes wake-ups impossible to lose:
+//!
+//! 1. The waiter pushes itself on the primitive's queue *and re-checks the condition*
+//!    (both under the queue's lock, or with the state word ordered after the push).
+//! 2. It calls [`Waiter::wait`] in a loop until its state leaves WAITING (or it gives up).
+//! 3. A waker moves it out of WAITING with [`Waiter::choose`] (CAS; failing means the waiter
+//!    already gave up, so the waker picks the next one), *then* calls [`Waiter::wake`].
+//! 4. A waiter that gives up calls [`Waiter::abort`] (CAS). If that fails, a waker chose it
+//!    first: it must accept what it was given, or hand it on (the lock, the permit, the
+//!    notification); it never just drops it.
+//!
+//! A wake-up that arrives before the waiter blocks is not lost: `block` keeps it pending
+//! ([`crate::thread::parker`]). One that arrives late (for a waiter already gone) makes a
+//! later `block` of the same thread return early, which every wait loop tolerates.
+//!
+//! # Shutdown
+//!
+//! While the runtime unwinds a green thread at shutdown its switch points return at once, so
+//! a wait begun then (by a destructor) could only spin. Such a waiter waits as the *OS
+//! thread* doing the unwinding instead: it blocks that thread until the waker comes, which
+//! completes if the lock or message comes from an OS thread or from a green thread unwound
+//! before it, and hangs the shutdown otherwise (a deadlock, as it would be between OS
+//! threads).
+
+#![forbid(unsafe_code)]
+
+use crate::loom::time::Instant;
+use std::fmt;
+use std::sync::atomic::AtomicU64;
+
+use crate::coroutine::current_task;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::thread::{self, Thread};
+
+/// Not decided yet.
+pub(crate) const WAITING: usize = 0;
+/// The waiter gave up.
+pub(crate) const ABORTED: usize = 1;
+/// The first value a waker may choose a waiter with.
+pub(crate) const CHOSEN: usize = 2;
+
+/// A thread waiting in some queue; see the module docs.
+pub(crate) struct Waiter {
+    /// Unique per waiter (never reused), for keying things handed to it.
+    pub(crate) id: u64,
+    thread: Thread,
+    /// `true`: wait as the OS thread (the green thread is being unwound at shutdown).
+    os: bool,
+    state: AtomicUsize,
+}
+
+impl Waiter {
+    /// A waiter for the calling thread, in state WAITING.
+    pub(crate) fn new() -> Waiter {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let os = current_task().is_some_and(|t| t.is_cancelling());
+        Waiter {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            thread: if os {
+                thread::current_os()
+            } else {
+                thread::current()
+            },
+            os,
+            state: AtomicUsize::new(WAITING),
+        }
+    }
+
+    /// The current state (acquire: what the waker wrote before choosing is visible).
+    #[inline]
+    pub(crate) fn state(&self) -> usize {
+        self.state.load(Ordering::Acquire)
+    }
+
+    /// Waker side: WAITING -> `value` (>= CHOSEN). `false` if the waiter already gave up or
+    /// was chosen by someone else.
+    #[inline]
+    pub(crate) fn choose(&self, value: usize) -> bool {
+        debug_assert!(value >= CHOSEN);
+        self.state
+            .compare_exchange(WAITING, value, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Waiter side: WAITING -> ABORTED. `Err(value)` if a waker chose it first.
+    #[inline]
+    pub(crate) fn abort(&self) -> Result<(), usize> {
+        match self
+            .state
+            .compare_exchange(WAITING, ABORTED, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => Ok(()),
+            Err(v) => Err(v),
+        }
+    }
+
+    /// Wakes the waiting thread (after `choose`, or to make it look again).
+    #[inline]
+    pub(crate) fn wake(&self) {
+        self.thread.wake();
+    }
+
+    /// Blocks the calling thread (which must be the waiter's) until a wake-up or
+    /// `deadline`. May return early; callers loop.
+    #[inline]
+    pub(crate) fn wait(&self, deadline: Option<Instant>) {
+        if self.os {
+            crate::thread::os::current_os_thread().parker.park(deadline);
+        } else {
+            thread::block(deadline);
+        }
+    }
+
+    /// Waits until a waker chose this waiter or `deadline` passes; on a deadline tries to
+    /// abort. `Ok(value)`: chosen with `value`; `Err(())`: aborted (timed out).
+    pub(crate) fn wait_chosen(&self, deadline: Option<Instant>) -> Result<usize, ()> {
+        loop {
+            let s = self.state();
+            if s >= CHOSEN {
+                return Ok(s);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return match self.abort() {
+                    Ok(()) => Err(()),
+                    Err(v) => Ok(v),
+                };
+            }
+            self.wait(deadline);
+        }
+    }
+}
+
+impl fmt::Debug for Waiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Waiter")
+            .field("id", &self.id)
+            .field("thread", &self.thread)
+            .field("state", &self.state.load(Ordering::Relaxed))
+            .finish()
+    }
+}

@@ -1,0 +1,334 @@
+//! Loom models of the wait queues of `sync::Mutex` and of the channels.
+//!
+//! Like `tests/loom_parker.rs`, this compiles the shipped source files (`src/sync/waiter.rs`,
+//! `src/sync/mutex.rs`, `src/channel/chan.rs`) against a `crate::loom` module that hands
+//! them loom's atomics and lock, plus minimal stand-ins for the runtime they call into:
+//! `thread::block` is `loom::thread::park` and `Thread::wake` is `unpark` (the same
+//! "a wake-up before the wait is not lost" contract as the real parker, which
+//! `loom_parker.rs` checks). Loom then explores the interleavings: a lost wake-up shows up
+//! as a deadlock, a lost or duplicated lock/message as a failed assertion.
+//!
+//! The clock is fake and deterministic (loom replays executions): `FAIR` chooses whether
+//! every waiter counts as having waited "long" (so unlock hands the lock over) or never.
+//!
+//! Run: `cargo test --release --test loom_sync` (a few seconds).
+
+#![allow(dead_code, unused_imports, clippy::all)]
+
+use std::sync::atomic::AtomicBool;
+
+/// Fairness mode of the fake clock for the current model.
+static FAIR: AtomicBool = AtomicBool::new(false);
+
+mod loom {
+    pub(crate) const SPINS: u32 = 0;
+
+    pub(crate) mod sync {
+        use std::fmt;
+        use std::sync::OnceLock;
+
+        /// `parking_lot::Mutex`'s shape over loom's mutex, constructible in a `const fn`
+        /// (created lazily on first use).
+        pub(crate) struct Mutex<T> {
+            init: std::cell::Cell<Option<T>>,
+            inner: OnceLock<::loom::sync::Mutex<T>>,
+        }
+
+        // SAFETY (test shim): `init` is only taken inside `OnceLock::get_or_init`, which
+        // runs once.
+        unsafe impl<T: Send> Sync for Mutex<T> {}
+        unsafe impl<T: Send> Send for Mutex<T> {}
+
+        impl<T> Mutex<T> {
+            pub(crate) const fn new(v: T) -> Self {
+                Mutex {
+                    init: std::cell::Cell::new(Some(v)),
+                    inner: OnceLock::new(),
+                }
+            }
+
+            pub(crate) fn lock(&self) -> ::loom::sync::MutexGuard<'_, T> {
+                self.inner
+                    .get_or_init(|| ::loom::sync::Mutex::new(self.init.take().unwrap()))
+                    .lock()
+                    .unwrap()
+            }
+        }
+
+        impl<T> fmt::Debug for Mutex<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("Mutex")
+            }
+        }
+
+        pub(crate) mod atomic {
+            use std::sync::OnceLock;
+
+            pub(crate) use ::loom::sync::atomic::{AtomicUsize, Ordering};
+
+            /// loom's `AtomicU8`, constructible in a `const fn` (created on first use).
+            pub(crate) struct AtomicU8 {
+                init: u8,
+                inner: OnceLock<::loom::sync::atomic::AtomicU8>,
+            }
+
+            impl AtomicU8 {
+                pub(crate) const fn new(v: u8) -> Self {
+                    AtomicU8 {
+                        init: v,
+                        inner: OnceLock::new(),
+                    }
+                }
+                fn get(&self) -> &::loom::sync::atomic::AtomicU8 {
+                    self.inner
+                        .get_or_init(|| ::loom::sync::atomic::AtomicU8::new(self.init))
+                }
+                pub(crate) fn load(&self, o: Ordering) -> u8 {
+                    self.get().load(o)
+                }
+                pub(crate) fn store(&self, v: u8, o: Ordering) {
+                    self.get().store(v, o)
+                }
+                pub(crate) fn fetch_or(&self, v: u8, o: Ordering) -> u8 {
+                    self.get().fetch_or(v, o)
+                }
+                pub(crate) fn fetch_and(&self, v: u8, o: Ordering) -> u8 {
+                    self.get().fetch_and(v, o)
+                }
+                pub(crate) fn compare_exchange(
+                    &self,
+                    a: u8,
+                    b: u8,
+                    s: Ordering,
+                    f: Ordering,
+                ) -> Result<u8, u8> {
+                    self.get().compare_exchange(a, b, s, f)
+                }
+                pub(crate) fn compare_exchange_weak(
+                    &self,
+                    a: u8,
+                    b: u8,
+                    s: Ordering,
+                    f: Ordering,
+                ) -> Result<u8, u8> {
+                    // Loom's weak CAS may fail spuriously, which multiplies the states
+                    // explored; the code handles both, the strong one keeps the model small.
+                    self.get().compare_exchange(a, b, s, f)
+                }
+            }
+        }
+    }
+
+    pub(crate) mod time {
+        use std::time::Duration;
+
+        /// A clock that never moves; `elapsed` follows the model's fairness mode.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+        pub(crate) struct Instant(u64);
+
+        impl Instant {
+            pub(crate) fn now() -> Instant {
+                Instant(0)
+            }
+            pub(crate) fn elapsed(&self) -> Duration {
+                if crate::FAIR.load(std::sync::atomic::Ordering::Relaxed) {
+                    Duration::from_secs(1)
+                } else {
+                    Duration::ZERO
+                }
+            }
+            pub(crate) fn checked_add(&self, d: Duration) -> Option<Instant> {
+                Some(Instant(self.0 + d.as_nanos() as u64))
+            }
+        }
+    }
+}
+
+mod coroutine {
+    pub(crate) struct Task;
+    impl Task {
+        pub(crate) fn is_cancelling(&self) -> bool {
+            false
+        }
+    }
+    pub(crate) fn current_task() -> Option<&'static Task> {
+        None
+    }
+}
+
+mod thread {
+    use crate::loom::time::Instant;
+
+    #[derive(Debug)]
+    pub(crate) struct Thread(::loom::thread::Thread);
+
+    impl Thread {
+        pub(crate) fn wake(&self) {
+            self.0.unpark();
+        }
+    }
+
+    pub(crate) fn current() -> Thread {
+        Thread(::loom::thread::current())
+    }
+
+    pub(crate) fn current_os() -> Thread {
+        current()
+    }
+
+    pub(crate) fn block(deadline: Option<Instant>) {
+        assert!(deadline.is_none(), "the models use no timeouts");
+        ::loom::thread::park();
+    }
+
+    pub(crate) mod os {
+        pub(crate) struct Os {
+            pub(crate) parker: Parker,
+        }
+        pub(crate) struct Parker;
+        impl Parker {
+            pub(crate) fn park(&self, d: Option<crate::loom::time::Instant>) {
+                super::block(d)
+            }
+        }
+        pub(crate) fn current_os_thread() -> Os {
+            Os { parker: Parker }
+        }
+    }
+}
+
+#[path = "../src/channel/chan.rs"]
+mod chan;
+#[path = "../src/sync/condvar.rs"]
+mod condvar;
+#[path = "../src/channel/error.rs"]
+mod error;
+#[path = "../src/sync/mutex.rs"]
+mod mutex;
+#[path = "../src/sync/waiter.rs"]
+mod waiter;
+
+/// Where the shipped files look for each other (`crate::sync::waiter`, ...).
+mod sync {
+    pub(crate) use crate::{mutex, waiter};
+}
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use chan::Chan;
+use condvar::Condvar;
+use error::RecvTimeoutError;
+use mutex::Mutex;
+
+fn builder() -> ::loom::model::Builder {
+    let mut b = ::loom::model::Builder::new();
+    b.preemption_bound = Some(3);
+    b
+}
+
+/// Three threads lock and unlock (two can be queued at once); every increment is kept, no
+/// one sleeps forever.
+fn mutex_model(fair: bool) {
+    FAIR.store(fair, Ordering::Relaxed);
+    builder().check(|| {
+        let m = Arc::new(Mutex::new(0usize));
+        // Create the lazily-made loom atomic before the threads share it (the shim's
+        // `OnceLock` is not modelled).
+        drop(m.try_lock());
+        let ths: Vec<_> = (0..2)
+            .map(|_| {
+                let m = m.clone();
+                ::loom::thread::spawn(move || {
+                    *m.lock() += 1;
+                })
+            })
+            .collect();
+        *m.lock() += 1;
+        for t in ths {
+            t.join().unwrap();
+        }
+        assert_eq!(*m.lock(), 3);
+        assert!(!m.is_locked());
+    });
+}
+
+/// Both unlock policies, in one test: `FAIR` is process-wide, and loom needs the model to
+/// be deterministic, so they must not run in parallel.
+#[test]
+fn mutex_barging_and_hand_off_unlocks() {
+    mutex_model(false);
+    mutex_model(true);
+}
+
+/// A rendezvous: a blocked sender and a blocked receiver always meet, the message arrives
+/// once, and disconnection wakes a blocked receiver.
+#[test]
+fn rendezvous_channel() {
+    builder().check(|| {
+        let chan = Arc::new(Chan::<u32>::new(Some(0)));
+        let c = chan.clone();
+        let sender = ::loom::thread::spawn(move || {
+            c.send(7, None).unwrap();
+            c.drop_sender();
+        });
+        assert_eq!(chan.recv(None).unwrap(), 7);
+        assert!(matches!(
+            chan.recv(None),
+            Err(RecvTimeoutError::Disconnected)
+        ));
+        sender.join().unwrap();
+    });
+}
+
+/// A bounded(1) channel with two senders: one of them blocks on the full buffer and is
+/// refilled into it by the receiver; both messages arrive exactly once.
+#[test]
+fn bounded_channel_blocked_sender() {
+    builder().check(|| {
+        let chan = Arc::new(Chan::<u32>::new(Some(1)));
+        chan.state.lock().senders = 2;
+        let ths: Vec<_> = [1u32, 2]
+            .into_iter()
+            .map(|v| {
+                let c = chan.clone();
+                ::loom::thread::spawn(move || {
+                    c.send(v, None).unwrap();
+                    c.drop_sender();
+                })
+            })
+            .collect();
+        let a = chan.recv(None).unwrap();
+        let b = chan.recv(None).unwrap();
+        assert_eq!(a + b, 3);
+        assert!(matches!(
+            chan.recv(None),
+            Err(RecvTimeoutError::Disconnected)
+        ));
+        for t in ths {
+            t.join().unwrap();
+        }
+    });
+}
+
+/// A condition handed over with `notify_one`, in both orders relative to the wait: the
+/// waiter queues itself before it unlocks, so the notification cannot fall in between.
+#[test]
+fn condvar_notify_is_not_lost() {
+    FAIR.store(false, Ordering::Relaxed);
+    builder().check(|| {
+        let pair = Arc::new((Mutex::new(false), Condvar::new()));
+        drop(pair.0.try_lock());
+        let p = pair.clone();
+        let notifier = ::loom::thread::spawn(move || {
+            *p.0.lock() = true;
+            p.1.notify_one();
+        });
+        let mut g = pair.0.lock();
+        while !*g {
+            pair.1.wait(&mut g);
+        }
+        drop(g);
+        notifier.join().unwrap();
+    });
+}
