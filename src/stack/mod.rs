@@ -132,10 +132,10 @@ impl StackMem {
         }
         let words = self.canary as *const u64;
         (0..CANARY_LEN / 8).all(|i| {
-            // SAFETY: [canary, canary + CANARY_LEN) is the reserved top of the compact stack
-            // just below in the same slab, mapped read-write for the life of the process
-            // (slabs are never unmapped) and used by nothing else; it is 64-byte aligned.
-            // Volatile: an overflowing green thread writes it behind the compiler's back.
+            // The bytes are the reserved top of the compact stack just below in the same slab,
+            // mapped read-write for the life of the process (slabs are never unmapped), used
+            // by nothing else, 64-byte aligned. Volatile: an overflow writes them unseen.
+            // SAFETY: a valid, aligned, readable u64 per the above.
             unsafe { ptr::read_volatile(words.add(i)) == 0 }
         })
     }

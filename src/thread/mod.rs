@@ -181,10 +181,10 @@ impl fmt::Debug for Thread {
 #[inline]
 fn wake_task(task: &Arc<Task>) {
     if task.park.wake() == Wake::Schedule {
-        // SAFETY: a PARKED green thread owns one strong reference to itself, left there by
-        // the worker that committed the park (`Worker::run_task`), and the waker that wins
-        // PARKED -> RUNNING (us: `Schedule` is returned to exactly one waker per committed
-        // park, see the loom model) takes it over.
+        // A PARKED green thread owns one strong reference to itself, left there by the worker
+        // that committed the park (`Worker::run_task`); the one waker that wins PARKED ->
+        // RUNNING (the loom model proves there is exactly one per committed park) takes it.
+        // SAFETY: per the above, we own that reference; it came from an `Arc<Task>`.
         let owned = unsafe { Arc::from_raw(Arc::as_ptr(task)) };
         crate::scheduler::schedule(owned, false);
     }
