@@ -1,12 +1,13 @@
 //! Stackful green threads for Rust: write plain blocking code, get the scaling of async.
 //!
 //! A green thread is a function running on its own small stack (a [corosensei] coroutine).
-//! Where it would block (`join`, `park`, `sleep`, and in later layers `read`, `recv`, `lock`)
-//! it hands its worker OS thread back to the scheduler, which runs another green thread;
-//! a timer (or another thread's `unpark`) makes it runnable again. A runtime runs many
+//! Where it would block (`join`, `park`, `sleep`, a socket `read`, a channel `recv`, a mutex
+//! `lock`) it hands its worker OS thread back to the scheduler, which runs another green
+//! thread; the reactor (socket ready), a timer, or another thread makes it runnable again. A runtime runs many
 //! green threads on a few worker OS threads (M:N), balancing them with work-stealing queues.
 //!
-//! The API mirrors `std::thread`, so code moves over by changing imports:
+//! The API mirrors `std::thread`, `std::net` and `crossbeam-channel` ([`thread`], [`net`],
+//! [`sync`], [`channel`]), so code moves over by changing imports:
 //!
 //! ```
 //! use std::time::Duration;
@@ -29,8 +30,8 @@
 //!   between two is a function call's worth of register saving (nanoseconds), and one costs
 //!   a few KiB of memory, so a program can have hundreds of thousands.
 //! - **Switch point**: a call where a green thread may hand over its worker: [`park`],
-//!   [`sleep`], [`yield_now`], [`JoinHandle::join`], and socket calls of [`net`] that would
-//!   block. Between switch points a green thread runs undisturbed (cooperative scheduling).
+//!   [`sleep`], [`yield_now`], [`JoinHandle::join`], socket calls of [`net`], and the waits of
+//!   [`sync`] and [`channel`], when they would block. Between switch points a green thread runs undisturbed (cooperative scheduling).
 //! - **Reactor**: where the runtime learns that a socket is ready. Sockets of [`net`] and
 //!   [`os::unix::net`] (and any descriptor wrapped in [`io::Async`]) are non-blocking and
 //!   registered once; a call that would block parks the green thread until the reactor sees
@@ -49,8 +50,9 @@
 //!
 //! - **Blocking std calls block the worker.** `std::thread::sleep`, `std::sync::Mutex::lock`
 //!   on a contended lock, blocking file or socket I/O: they stop the whole worker OS thread,
-//!   and with it every green thread queued there. Use this crate's versions ([`net`]), or
-//!   [`unblock`] for files and other calls with no cooperative version.
+//!   and with it every green thread queued there. Use this crate's versions ([`net`],
+//!   [`sync`], [`channel`]), or [`unblock`] for files and other calls with no cooperative
+//!   version.
 //! - **`std::thread_local!` is per worker, not per green thread.** Green threads share their
 //!   worker's thread-locals and migrate between workers at switch points. Worse, the compiler
 //!   may cache a thread-local's address across a call within one function, so after a switch

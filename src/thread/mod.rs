@@ -8,10 +8,10 @@
 //!
 //! # One primitive
 //!
-//! Everything in the crate that waits is built on one internal primitive: [`block`] suspends
-//! the caller until [`Thread::wake`] or a deadline, and may return early, so callers loop on
-//! their condition. For a green thread the protocol is the state machine in [`parker`]; for
-//! an OS thread it is [`os::OsParker`]. The user-facing [`park`]/[`Thread::unpark`] add
+//! Everything in the crate that waits is built on one internal primitive: `block` suspends
+//! the caller until `Thread::wake` or a deadline, and may return early, so callers loop on
+//! their condition. For a green thread the protocol is the state machine in `parker`; for
+//! an OS thread it is `os::OsParker`. The user-facing [`park`]/[`Thread::unpark`] add
 //! std's token on top, kept apart from the internal wake-ups so that a runtime wait never
 //! eats a user's unpark.
 
