@@ -202,11 +202,16 @@ impl Worker {
     }
 
     /// Leaves the searching count (found work, or about to sleep).
+    ///
+    /// While a worker searches, producers skip waking anyone (`Idle::notify_one`), trusting
+    /// the searcher to find their work. So the last searcher to leave must look once more:
+    /// work pushed to the injector after it took its own (whose producer saw it searching),
+    /// or the rest of a batch it took, gets another worker woken. Its decrement and the
+    /// producer's push are ordered by `SeqCst` on both sides, so one of them sees the other.
     fn stop_searching(&self) {
         if self.searching.replace(false) {
             let last = self.shared.idle.stop_searching();
-            if last && !self.local.is_empty() {
-                // The last searcher found a batch: let another worker share it.
+            if last && (!self.local.is_empty() || !self.shared.injector.is_empty()) {
                 self.shared.idle.notify_one(&self.shared.reactor);
             }
         }
