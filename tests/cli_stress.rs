@@ -107,10 +107,14 @@ fn ping_pong_ring_receives_every_pass_exactly_once() {
 fn echo_flood_echoes_every_byte_and_leaks_no_descriptor() {
     let json = run_json("echo-flood", &["--concurrency", "50"]);
     let c = &json["counts"];
-    let clients: u64 = ["normal clients", "half-closing clients", "resetting clients"]
-        .iter()
-        .map(|k| c[k].as_u64().unwrap())
-        .sum();
+    let clients: u64 = [
+        "normal clients",
+        "half-closing clients",
+        "resetting clients",
+    ]
+    .iter()
+    .map(|k| c[k].as_u64().unwrap())
+    .sum();
     assert_eq!(clients, 50 * json["rounds"].as_u64().unwrap(), "{json}");
     assert!(c["resetting clients"].as_u64() > Some(0), "{json}");
     assert!(c["half-closing clients"].as_u64() > Some(0), "{json}");
@@ -129,8 +133,15 @@ fn mutex_convoy_counts_every_turn() {
     assert_eq!(json["latency"]["count"].as_u64().unwrap(), turns, "{json}");
     // 40 green threads, 5 to 20 turns each, every round.
     let rounds = json["rounds"].as_u64().unwrap();
-    assert!(turns >= rounds * 40 * 5 && turns <= rounds * 40 * 20, "{json}");
-    assert!(json["invariants"].to_string().contains("no lost notification"));
+    assert!(
+        turns >= rounds * 40 * 5 && turns <= rounds * 40 * 20,
+        "{json}"
+    );
+    assert!(
+        json["invariants"]
+            .to_string()
+            .contains("no lost notification")
+    );
 }
 
 #[test]
@@ -152,7 +163,10 @@ fn chaos_runs_every_scenario_and_keeps_each_invariant() {
         c["echo-flood: open fds at start"], c["echo-flood: open fds at end"],
         "{json}"
     );
-    assert!(inv.contains("no descriptor leak over the whole run"), "{json}");
+    assert!(
+        inv.contains("no descriptor leak over the whole run"),
+        "{json}"
+    );
 }
 
 #[test]

@@ -68,7 +68,9 @@ impl Scenario for Chaos {
         let mut invariants = Vec::new();
         for (name, r) in results {
             let o = r.map_err(|e| format!("{name}: {e}"))?;
-            latency.add(&o.latency).map_err(|e| format!("histogram: {e}"))?;
+            latency
+                .add(&o.latency)
+                .map_err(|e| format!("histogram: {e}"))?;
             rounds += o.rounds;
             operations += o.operations;
             // A handful of labels for one run of the command: leaking them is simplest.

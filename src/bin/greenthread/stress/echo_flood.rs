@@ -133,7 +133,9 @@ fn round(
 ) -> Result<(), String> {
     let c = ctx.concurrency;
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| format!("local_addr: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("local_addr: {e}"))?;
     let acceptor = greenthread::spawn(move || -> io::Result<Vec<_>> {
         let mut handlers = Vec::with_capacity(c as usize);
         for _ in 0..c {
@@ -220,16 +222,23 @@ fn client(
     random_yields: bool,
     connected: &AtomicU64,
 ) -> Result<(Report, Histogram<u64>), String> {
-    let err = |what: &str, e: io::Error| format!("client green thread #{id} ({kind:?}): {what}: {e}");
+    let err =
+        |what: &str, e: io::Error| format!("client green thread #{id} ({kind:?}): {what}: {e}");
     let mut rng = SmallRng::seed_from_u64(seed);
     let mut hist = latency_histogram();
     let mut report = Report::default();
     let mut s = TcpStream::connect(addr).map_err(|e| err("connect", e))?;
     connected.fetch_add(1, Ordering::Relaxed);
     s.set_nodelay(true).map_err(|e| err("set_nodelay", e))?;
-    s.set_read_timeout(Some(IO_TIMEOUT)).map_err(|e| err("set_read_timeout", e))?;
-    s.set_write_timeout(Some(IO_TIMEOUT)).map_err(|e| err("set_write_timeout", e))?;
-    let messages = if kind == Kind::Normal { rng.random_range(1..=8) } else { 1 };
+    s.set_read_timeout(Some(IO_TIMEOUT))
+        .map_err(|e| err("set_read_timeout", e))?;
+    s.set_write_timeout(Some(IO_TIMEOUT))
+        .map_err(|e| err("set_write_timeout", e))?;
+    let messages = if kind == Kind::Normal {
+        rng.random_range(1..=8)
+    } else {
+        1
+    };
     for m in 0..messages {
         let mut msg = vec![0u8; rng.random_range(1..=MAX_MESSAGE)];
         rng.fill_bytes(&mut msg);
@@ -246,7 +255,9 @@ fn client(
                 drop(s);
                 return Ok((report, hist));
             }
-            Kind::HalfClose => s.shutdown(Shutdown::Write).map_err(|e| err("shutdown", e))?,
+            Kind::HalfClose => s
+                .shutdown(Shutdown::Write)
+                .map_err(|e| err("shutdown", e))?,
             Kind::Normal => {}
         }
         let mut back = vec![0u8; msg.len()];

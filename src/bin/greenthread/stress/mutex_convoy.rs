@@ -83,7 +83,9 @@ impl Scenario for MutexConvoy {
                     .map_err(|_| format!("green thread #{i} panicked"))??;
                 let want = k + u64::from(ctx.inject_fault && i == 0);
                 if took != want {
-                    return Err(format!("green thread #{i} took {took} turns, expected {want}"));
+                    return Err(format!(
+                        "green thread #{i} took {took} turns, expected {want}"
+                    ));
                 }
                 latency.add(&hist).map_err(|e| format!("histogram: {e}"))?;
                 turns_total += took;
@@ -104,10 +106,7 @@ impl Scenario for MutexConvoy {
             operation_name: "turns",
             latency_name: "wait for one's turn",
             latency,
-            counts: vec![
-                ("locks", groups),
-                ("condvar wake-ups", waits),
-            ],
+            counts: vec![("locks", groups), ("condvar wake-ups", waits)],
             invariants: vec![
                 "every lock's counter equals the turns its members were given (counts exact)",
                 "every green thread took exactly its turns",

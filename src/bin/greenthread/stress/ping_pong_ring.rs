@@ -103,11 +103,15 @@ impl Scenario for PingPongRing {
                     }
                     Err(e) => {
                         let lost: Vec<_> = (0..tokens).filter(|&t| !back[t as usize]).collect();
-                        return Err(format!("tokens {lost:?} not back within {TOKEN_TIMEOUT:?}: {e}"));
+                        return Err(format!(
+                            "tokens {lost:?} not back within {TOKEN_TIMEOUT:?}: {e}"
+                        ));
                     }
                 }
             }
-            entry.send(Msg::Stop).map_err(|_| "green thread #0 hung up early")?;
+            entry
+                .send(Msg::Stop)
+                .map_err(|_| "green thread #0 hung up early")?;
             drop(entry);
             let per_member: u64 = laps.iter().sum();
             for (i, h) in members.into_iter().enumerate() {
@@ -155,9 +159,9 @@ fn member(
     let mut rng = yields.map(SmallRng::seed_from_u64);
     let mut got = 0u64;
     loop {
-        let msg = rx
-            .recv_timeout(TOKEN_TIMEOUT)
-            .map_err(|e| format!("green thread #{me}: no token or stop within {TOKEN_TIMEOUT:?}: {e}"))?;
+        let msg = rx.recv_timeout(TOKEN_TIMEOUT).map_err(|e| {
+            format!("green thread #{me}: no token or stop within {TOKEN_TIMEOUT:?}: {e}")
+        })?;
         match msg {
             Msg::Stop => {
                 // #0 has exited when the stop comes round to it: nobody to tell.

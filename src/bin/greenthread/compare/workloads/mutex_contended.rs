@@ -92,7 +92,9 @@ fn check(got: u64, want: u64) -> Result<(), String> {
     if got == want {
         Ok(())
     } else {
-        Err(format!("the counter is {got}, expected {want}: lost updates"))
+        Err(format!(
+            "the counter is {got}, expected {want}: lost updates"
+        ))
     }
 }
 

@@ -85,7 +85,9 @@ impl Workload for TcpEcho {
                 .collect();
             let mut first_err = None;
             for h in clients {
-                let r = h.join().unwrap_or_else(|_| Err(io::Error::other("panicked")));
+                let r = h
+                    .join()
+                    .unwrap_or_else(|_| Err(io::Error::other("panicked")));
                 if let Err(e) = r {
                     first_err.get_or_insert(e);
                 }
@@ -117,9 +119,7 @@ impl Workload for TcpEcho {
         let listener = TcpListener::bind("127.0.0.1:0").map_err(io_note("bind"))?;
         let addr = listener.local_addr().map_err(io_note("local_addr"))?;
         let spawn = |f: Box<dyn FnOnce() -> io::Result<()> + Send>| {
-            std::thread::Builder::new()
-                .stack_size(64 * 1024)
-                .spawn(f)
+            std::thread::Builder::new().stack_size(64 * 1024).spawn(f)
         };
         let acceptor = std::thread::Builder::new()
             .spawn(move || -> io::Result<Vec<_>> {
@@ -150,7 +150,9 @@ impl Workload for TcpEcho {
             }
         }
         for h in clients {
-            let r = h.join().unwrap_or_else(|_| Err(io::Error::other("panicked")));
+            let r = h
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("panicked")));
             if let Err(e) = r {
                 first_err.get_or_insert(e);
             }
