@@ -70,7 +70,7 @@ impl Scenario for PingPongRing {
             for (i, rx) in rxs.into_iter().enumerate() {
                 let next = txs[(i + 1) % n as usize].clone();
                 let done = done_tx.clone();
-                let yields = ctx.random_yields.then(|| ctx.seed ^ i as u64);
+                let yields = ctx.random_yields.then_some(ctx.seed ^ i as u64);
                 let h = greenthread::Builder::new()
                     .spawn(move || member(i as u64, n, rx, next, done, yields))
                     .map_err(|e| format!("spawning green thread #{i} failed: {e}"))?;
