@@ -205,8 +205,12 @@ impl Worker {
     fn stop_searching(&self) {
         if self.searching.replace(false) {
             let last = self.shared.idle.stop_searching();
-            if last && !self.local.is_empty() {
-                // The last searcher found a batch: let another worker share it.
+            // The last searcher leaving must wake another worker if work is waiting: the
+            // batch it took, or work pushed while it searched, whose `notify_one` saw it
+            // searching and woke nobody (then nobody would take that work while this worker
+            // runs a green thread that never switches). The fence pairs with notify_one's.
+            std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+            if last && (!self.local.is_empty() || self.has_work()) {
                 self.shared.idle.notify_one(&self.shared.reactor);
             }
         }
