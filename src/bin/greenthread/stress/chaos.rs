@@ -10,7 +10,8 @@
 //! Latency: every scenario's operations in one histogram; their counts are listed by
 //! scenario.
 
-use super::{Ctx, Outcome, Scenario, echo_flood, latency_histogram};
+use super::{Ctx, Outcome, Scenario, latency_histogram};
+use crate::limits::open_fds;
 
 /// All scenarios at once.
 #[derive(Debug)]
@@ -34,7 +35,7 @@ impl Scenario for Chaos {
             .into_iter()
             .filter(|s| s.name() != self.name())
             .collect::<Vec<_>>();
-        let fds_before = echo_flood::open_fds();
+        let fds_before = open_fds();
         let results: Vec<(&'static str, Result<Outcome, String>)> = greenthread::scope(|s| {
             let handles: Vec<_> = parts
                 .iter()
@@ -61,7 +62,7 @@ impl Scenario for Chaos {
                 })
                 .collect()
         });
-        let fds_after = echo_flood::open_fds();
+        let fds_after = open_fds();
         let mut latency = latency_histogram();
         let (mut rounds, mut operations) = (0, 0);
         let mut counts = Vec::new();

@@ -31,6 +31,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, RngCore, SeedableRng};
 
 use super::{Ctx, Outcome, Scenario, latency_histogram};
+use crate::limits::{open_fds, open_files_limit};
 
 /// An echo server flooded by clients that finish, half-close or reset.
 #[derive(Debug)]
@@ -38,6 +39,8 @@ pub struct EchoFlood;
 
 const IO_TIMEOUT: Duration = Duration::from_secs(20);
 const MAX_MESSAGE: usize = 32 * 1024;
+/// Descriptors left for everything but the clients' connections (under `chaos` too).
+const FD_MARGIN: u64 = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -81,10 +84,15 @@ impl Scenario for EchoFlood {
         let mut latency = latency_histogram();
         let mut t = Totals::default();
         let mut rounds = 0;
+        // Two descriptors per client (its end and the server's), and room for the rest: past
+        // the limit `connect` would fail, which is the system's limit, not a broken invariant.
+        let clients = open_files_limit().map_or(ctx.concurrency, |n| {
+            ctx.concurrency.min(n.saturating_sub(FD_MARGIN) / 2).max(1)
+        });
         let fds_at_start = open_fds();
         while ctx.keep_going(rounds, t.messages) {
             let before = open_fds();
-            round(ctx, &mut rng, rounds, &mut latency, &mut t)?;
+            round(ctx, clients, &mut rng, rounds, &mut latency, &mut t)?;
             let after = open_fds();
             if !ctx.shared && before != after {
                 return Err(format!(
@@ -110,6 +118,7 @@ impl Scenario for EchoFlood {
             latency_name: "message round trip",
             latency,
             counts: vec![
+                ("clients per round", clients),
                 ("normal clients", t.clients[0]),
                 ("half-closing clients", t.clients[1]),
                 ("resetting clients", t.clients[2]),
@@ -123,15 +132,15 @@ impl Scenario for EchoFlood {
     }
 }
 
-/// One round: a server, `ctx.concurrency` clients, everything joined.
+/// One round: a server, `c` clients, everything joined.
 fn round(
     ctx: &Ctx<'_>,
+    c: u64,
     rng: &mut SmallRng,
     round: u64,
     latency: &mut Histogram<u64>,
     t: &mut Totals,
 ) -> Result<(), String> {
-    let c = ctx.concurrency;
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
     let addr = listener
         .local_addr()
@@ -284,9 +293,4 @@ fn client(
         }
     }
     Ok((report, hist))
-}
-
-/// Descriptors this process has open.
-pub(super) fn open_fds() -> Option<u64> {
-    Some(std::fs::read_dir("/proc/self/fd").ok()?.count() as u64)
 }

@@ -23,8 +23,9 @@
 //!    spawns there.
 //! 2. A `mod` line and an entry in [`scenarios`]; remove its line from [`PLANNED`].
 //! 3. A test in `tests/cli_stress.rs` (`--duration 1s --json`, its counts), and its name in
-//!    `a_broken_invariant_exits_non_zero_with_a_clear_message` and out of
-//!    `scenarios_of_later_layers_say_they_are_not_in_this_build`.
+//!    `a_broken_invariant_exits_non_zero_with_a_clear_message`.
+//! 4. `chaos` runs every scenario of [`scenarios`] at once: honour `ctx.random_yields` (yield
+//!    at random switch points) and `ctx.shared` (skip checks of process-wide state).
 
 mod chaos;
 mod echo_flood;

@@ -26,8 +26,10 @@ use super::{Ctx, Outcome, Scenario, latency_histogram};
 #[derive(Debug)]
 pub struct MutexConvoy;
 
-/// The longest wait for one's turn before a notification counts as lost.
+/// The longest wait for one's turn before a notification counts as lost, plus
+/// [`TURN_TIMEOUT_PER_MEMBER`] per member of the group (every member may go first).
 const TURN_TIMEOUT: Duration = Duration::from_secs(20);
+const TURN_TIMEOUT_PER_MEMBER: Duration = Duration::from_millis(2);
 const GROUPS: u64 = 4;
 
 /// A group's lock-protected state.
@@ -132,13 +134,14 @@ fn member(
     let (mut took, mut woke) = (0, 0);
     for _ in 0..k {
         let start = Instant::now();
-        let deadline = start + TURN_TIMEOUT;
+        let bound = TURN_TIMEOUT + TURN_TIMEOUT_PER_MEMBER * members as u32;
+        let deadline = start + bound;
         let mut g = lock.lock();
         while g.turn != pos {
             let now = Instant::now();
             if now >= deadline {
                 return Err(format!(
-                    "green thread #{id}: waited {TURN_TIMEOUT:?} for turn {pos} of {members}, the \
+                    "green thread #{id}: waited {bound:?} for turn {pos} of {members}, the \
                      turn is stuck at {}: a lost notification",
                     g.turn
                 ));

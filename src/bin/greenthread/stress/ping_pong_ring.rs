@@ -22,8 +22,11 @@ use super::{Ctx, Outcome, Scenario, latency_histogram};
 #[derive(Debug)]
 pub struct PingPongRing;
 
-/// How long a token may take to come back before it counts as lost.
+/// How long a member waits for its next message, and the scenario for every token to come
+/// back, before a pass counts as lost: this, plus [`PASS_ALLOWANCE`] per pass the wait may
+/// cover (so a huge `--concurrency` is slow, not broken).
 const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+const PASS_ALLOWANCE: Duration = Duration::from_micros(20);
 
 enum Msg {
     Token {
@@ -90,7 +93,9 @@ impl Scenario for PingPongRing {
                     .send(msg)
                     .map_err(|_| "green thread #0 hung up before the tokens went in")?;
             }
-            let deadline = Instant::now() + TOKEN_TIMEOUT;
+            // Every token's passes, as if one at a time.
+            let passes_left = laps.iter().sum::<u64>() * n;
+            let deadline = Instant::now() + allowance(passes_left);
             let mut back = vec![false; tokens as usize];
             for _ in 0..tokens {
                 match done_rx.recv_deadline(deadline) {
@@ -104,7 +109,8 @@ impl Scenario for PingPongRing {
                     Err(e) => {
                         let lost: Vec<_> = (0..tokens).filter(|&t| !back[t as usize]).collect();
                         return Err(format!(
-                            "tokens {lost:?} not back within {TOKEN_TIMEOUT:?}: {e}"
+                            "tokens {lost:?} not back within {:?}: {e}",
+                            allowance(passes_left)
                         ));
                     }
                 }
@@ -158,10 +164,12 @@ fn member(
     let mut hist = latency_histogram();
     let mut rng = yields.map(SmallRng::seed_from_u64);
     let mut got = 0u64;
+    // Between two visits a token goes round the ring, and up to 16 tokens × 3 laps pass.
+    let wait = allowance(n * 16 * 3);
     loop {
-        let msg = rx.recv_timeout(TOKEN_TIMEOUT).map_err(|e| {
-            format!("green thread #{me}: no token or stop within {TOKEN_TIMEOUT:?}: {e}")
-        })?;
+        let msg = rx
+            .recv_timeout(wait)
+            .map_err(|e| format!("green thread #{me}: no token or stop within {wait:?}: {e}"))?;
         match msg {
             Msg::Stop => {
                 // #0 has exited when the stop comes round to it: nobody to tell.
@@ -197,4 +205,9 @@ fn member(
             }
         }
     }
+}
+
+/// [`TOKEN_TIMEOUT`] plus the allowance for `passes` passes.
+fn allowance(passes: u64) -> Duration {
+    TOKEN_TIMEOUT + PASS_ALLOWANCE * u32::try_from(passes).unwrap_or(u32::MAX)
 }

@@ -26,17 +26,11 @@ const IO_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Connections and messages per connection on the green side.
 fn shape(sizes: &Sizes) -> (u64, u64) {
-    let fds = open_files_limit().map_or(MAX_CONNECTIONS, |n| n.saturating_sub(200) / 2);
+    let fds =
+        crate::limits::open_files_limit().map_or(MAX_CONNECTIONS, |n| n.saturating_sub(200) / 2);
     let c = sizes.threads.min(MAX_CONNECTIONS).min(fds).max(1);
     let m = (sizes.iterations(BASE) / c).max(1);
     (c, m)
-}
-
-/// The soft `RLIMIT_NOFILE`, from /proc (the binary has no unsafe code for getrlimit).
-fn open_files_limit() -> Option<u64> {
-    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-    line.split_whitespace().nth(3)?.parse().ok()
 }
 
 impl Workload for TcpEcho {
@@ -107,7 +101,7 @@ impl Workload for TcpEcho {
             if let Some(e) = first_err {
                 return Err(format!("a green client failed: {e}"));
             }
-            Ok(per(elapsed, c * m))
+            Ok(per(elapsed, c, m))
         })
     }
 
@@ -171,7 +165,7 @@ impl Workload for TcpEcho {
         if let Some(e) = first_err {
             return Err(format!("an OS client failed: {e}"));
         }
-        Ok(per(elapsed, c * m))
+        Ok(per(elapsed, c, m))
     }
 }
 
@@ -235,9 +229,11 @@ fn io_note(what: &'static str) -> impl Fn(io::Error) -> String {
     move |e| format!("{what}: {e}")
 }
 
-fn per(elapsed: Duration, n: u64) -> Measured {
+/// Time per message; the size is the connections (threads per side), so a capped OS side
+/// shows in the table's note.
+fn per(elapsed: Duration, connections: u64, messages_each: u64) -> Measured {
     Measured {
-        value: elapsed.as_nanos() as f64 / n as f64,
-        size: n,
+        value: elapsed.as_nanos() as f64 / (connections * messages_each) as f64,
+        size: connections,
     }
 }
