@@ -11,6 +11,12 @@
 //!   (the turn only moves on a notification, so a lost one stalls the group).
 //!
 //! Latency: one turn, from starting to wait to holding the lock on one's turn.
+//!
+//! Every member is joined before a broken invariant is reported. Returning early would drop
+//! the runtime with members parked on a lock another member holds across a `yield_now`; its
+//! shutdown force-unwinds them, and an unwinding `Condvar::wait_for` re-locks its mutex on
+//! the OS thread doing the shutdown, which then waits forever for a holder that will never
+//! run again (a library limitation, reported with this scenario).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -79,10 +85,15 @@ impl Scenario for MutexConvoy {
                     .map_err(|e| format!("spawning green thread #{i} failed: {e}"))?;
                 handles.push((i, turns[(i % groups) as usize], h));
             }
-            for (i, k, h) in handles {
-                let (took, woke, hist) = h
-                    .join()
-                    .map_err(|_| format!("green thread #{i} panicked"))??;
+            // Join every member before reporting: returning with green threads still
+            // queued on a lock would leave them to the runtime's shutdown (see the module
+            // docs).
+            let joined: Vec<_> = handles
+                .into_iter()
+                .map(|(i, k, h)| (i, k, h.join()))
+                .collect();
+            for (i, k, r) in joined {
+                let (took, woke, hist) = r.map_err(|_| format!("green thread #{i} panicked"))??;
                 let want = k + u64::from(ctx.inject_fault && i == 0);
                 if took != want {
                     return Err(format!(
