@@ -10,6 +10,9 @@ const WORKLOADS: &[&str] = &[
     "spawn-join",
     "yield",
     "park-ping-pong",
+    "channel-ping-pong",
+    "mutex-contended",
+    "tcp-echo",
     "sleepers",
     "memory",
 ];

@@ -122,9 +122,12 @@ pub struct CompareArgs {
 #[command(after_help = "Examples:\n  \
     greenthread stress spawn-storm\n  \
     greenthread stress timer-storm --duration 30s --concurrency 50000\n  \
-    greenthread stress spawn-storm --iterations 100 --seed 7 --json")]
+    greenthread stress spawn-storm --iterations 100 --seed 7 --json\n  \
+    greenthread stress echo-flood --concurrency 1000\n  \
+    greenthread stress chaos --duration 1m")]
 pub struct StressArgs {
-    /// The scenario: spawn-storm or timer-storm (`--help` describes each).
+    /// The scenario: spawn-storm, ping-pong-ring, echo-flood, timer-storm, mutex-convoy or
+    /// chaos (`--help` describes each).
     #[arg(long_help = stress::scenario_help())]
     #[arg(value_name = "SCENARIO", value_parser = stress::parse_scenario)]
     pub scenario: String,
@@ -149,8 +152,9 @@ pub struct StressArgs {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub workers: Option<u64>,
 
-    /// Green threads per round [default: the scenario's, 1000 for spawn-storm, 10000 for
-    /// timer-storm].
+    /// Green threads per round [default: the scenario's: 1000 for spawn-storm and
+    /// ping-pong-ring, 200 for echo-flood (clients) and mutex-convoy, 10000 for timer-storm,
+    /// 100 for each scenario of chaos]. echo-flood caps it by the open-files limit.
     ///
     /// Example: `greenthread stress spawn-storm --concurrency 20000`.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]

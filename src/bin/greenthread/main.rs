@@ -7,7 +7,8 @@
 //!
 //! Layout: [`cli`] is the command line (clap), [`compare`] the comparison and its
 //! workloads (one file each under `compare/workloads/`), [`stress`] the scenarios (one file
-//! each), [`progress`] the live progress shared by both, [`units`] number formatting.
+//! each), [`progress`] the live progress shared by both, [`units`] number formatting, [`limits`]
+//! descriptor limits and counts.
 //!
 //! Exit codes: 0 success; 1 an invariant broke or a measurement could not run; 2 bad
 //! command line (clap's own code).
@@ -16,6 +17,7 @@
 
 mod cli;
 mod compare;
+mod limits;
 mod progress;
 mod stress;
 mod units;

@@ -71,6 +71,8 @@ impl Scenario for TimerStorm {
                 waits += 1;
                 let dur = Duration::from_micros(rng.random_range(0..=MAX_DEADLINE_US));
                 let wait = match rng.random_range(0..4u32) {
+                    // An unparked wait may end early, so the injected fault needs a timed one.
+                    _ if ctx.inject_fault && id == 0 => Wait::Sleep,
                     0 => Wait::Sleep,
                     1 => Wait::SleepUntil,
                     2 => Wait::ParkTimeout,

@@ -12,16 +12,17 @@
 //! 2. A `mod` line below and an entry in [`all`], in table order.
 //! 3. Add its id to `WORKLOADS` in `tests/cli_compare.rs`.
 //!
-//! Planned once the other layers land: `channel-ping-pong` (`greenthread::channel` vs
-//! `std::sync::mpsc`, ns per round trip, like `ping_pong.rs`), `mutex-contended`
-//! (`greenthread::sync::Mutex` vs `std::sync::Mutex`, N threads × M increments, ns per
-//! lock), `tcp-echo` (`greenthread::net` server and clients vs a thread per connection,
-//! `ctx.sizes.threads` connections capped by `os_threads()`, ns per echoed message).
+//! Examples to copy: `channel_ping_pong.rs` (two threads, one number), `mutex_contended.rs`
+//! (N threads, an exact count checked), `tcp_echo.rs` (sockets, io errors turned into
+//! notes, OS side capped by `os_threads()`).
 
+mod channel_ping_pong;
 pub mod memory;
+mod mutex_contended;
 mod ping_pong;
 mod sleepers;
 mod spawn_join;
+mod tcp_echo;
 mod yield_switch;
 
 use clap::builder::PossibleValuesParser;
@@ -34,6 +35,9 @@ pub fn all() -> Vec<Box<dyn Workload>> {
         Box::new(spawn_join::SpawnJoin),
         Box::new(yield_switch::YieldSwitch),
         Box::new(ping_pong::ParkPingPong),
+        Box::new(channel_ping_pong::ChannelPingPong),
+        Box::new(mutex_contended::MutexContended),
+        Box::new(tcp_echo::TcpEcho),
         Box::new(sleepers::Sleepers),
         Box::new(memory::ParkedMemory),
     ]
