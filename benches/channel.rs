@@ -1,5 +1,5 @@
 //! Channels: green threads on this crate's channels vs OS threads on crossbeam-channel, in
-//! the same run. See BENCH_SYNC.md for the ratios.
+//! the same run. See BENCHMARKS.md for the ratios.
 
 use std::time::{Duration, Instant};
 

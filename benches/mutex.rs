@@ -1,5 +1,5 @@
 //! Mutexes: this crate's `Mutex` on green threads vs `std::sync::Mutex` on OS threads
-//! (contended), and uncontended lock/unlock vs parking_lot and std. See BENCH_SYNC.md.
+//! (contended), and uncontended lock/unlock vs parking_lot and std. See BENCHMARKS.md.
 
 use std::hint::black_box;
 use std::sync::Arc;
