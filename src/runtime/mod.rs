@@ -16,6 +16,13 @@
 //!    their closure. While unwinding, switch points return at once instead of parking.
 //! 5. Drop the queues, timers and the reactor.
 //!
+//! Known limit of step 4: a wait that must complete while its green thread unwinds (a
+//! [`Condvar`](crate::sync::Condvar) wait re-acquiring its mutex, so the guard on the stack
+//! stays valid) blocks the OS thread doing the shutdown. If the mutex is held by a green
+//! thread not unwound yet (an older one, holding it across a switch point), shutdown waits
+//! for ever. Green threads holding a lock across a switch point while others wait on it with
+//! a condvar should be finished, not left for shutdown to unwind.
+//!
 //! The global runtime (used by `greenthread::spawn` on OS threads) is never dropped: at
 //! process exit its green threads simply stop, like OS threads at the end of `main`.
 //!
