@@ -30,18 +30,31 @@ fn green(n: usize) {
     let release = Arc::new(AtomicBool::new(false));
     let parked = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
+    // One spawning green thread per worker, as a server with an accept loop per core would.
+    let spawners = rt.workers();
     let handles: Vec<_> = rt.block_on(|| {
-        (0..n)
-            .map(|_| {
-                let (release, parked) = (release.clone(), parked.clone());
-                greenthread::spawn(move || {
-                    parked.fetch_add(1, Ordering::Relaxed);
-                    while !release.load(Ordering::Acquire) {
-                        greenthread::park();
-                    }
+        greenthread::scope(|s| {
+            let parts: Vec<_> = (0..spawners)
+                .map(|k| {
+                    let (release, parked) = (&release, &parked);
+                    s.spawn(move || {
+                        (k..n)
+                            .step_by(spawners)
+                            .map(|_| {
+                                let (release, parked) = (release.clone(), parked.clone());
+                                greenthread::spawn(move || {
+                                    parked.fetch_add(1, Ordering::Relaxed);
+                                    while !release.load(Ordering::Acquire) {
+                                        greenthread::park();
+                                    }
+                                })
+                            })
+                            .collect::<Vec<_>>()
+                    })
                 })
-            })
-            .collect()
+                .collect();
+            parts.into_iter().flat_map(|p| p.join().unwrap()).collect()
+        })
     });
     while parked.load(Ordering::Relaxed) < n {
         std::thread::sleep(Duration::from_micros(200));
