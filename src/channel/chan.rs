@@ -140,7 +140,7 @@ impl<T> Chan<T> {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(SendTimeoutError::Timeout(msg));
             }
-            let waiter = Arc::new(Waiter::new());
+            let waiter = super::spare::waiter();
             st.send_waiters.push_back(Entry {
                 waiter: waiter.clone(),
                 oper: 0,
@@ -189,7 +189,7 @@ impl<T> Chan<T> {
                 wakes.wake();
                 return Err(RecvTimeoutError::Timeout);
             }
-            let waiter = Arc::new(Waiter::new());
+            let waiter = super::spare::waiter();
             st.recv_waiters.push_back(Entry {
                 waiter: waiter.clone(),
                 oper: 0,
@@ -265,6 +265,12 @@ pub(crate) fn wait_once(waiter: &Waiter, deadline: Option<Instant>) -> Result<us
         _ => {}
     }
     waiter.wait(deadline);
+    // Usually a waker chose us: seeing it takes a load, not a CAS.
+    match waiter.state() {
+        s if s >= CHOSEN => return Ok(s),
+        ABORTED => return Err(()),
+        _ => {}
+    }
     match waiter.abort() {
         Ok(()) => Err(()),
         Err(v) if v >= CHOSEN => Ok(v),
