@@ -29,9 +29,9 @@
 //!
 //! # Reuse
 //!
-//! A blocking channel operation need not allocate: each thread keeps one spare waiter in a
-//! [`WaiterCache`] (the channels keep it in a green-thread-local) and takes it again for its
-//! next wait, reset to WAITING, *if no one else holds it any more* (its `Arc` is unique). A
+//! A blocking channel operation need not allocate: each thread keeps spare waiters in a
+//! [`WaiterCache`] (the channels keep it in a green-thread-local) and takes one again for
+//! its next wait, reset to WAITING, *if no one else holds it any more* (its `Arc` is unique). A
 //! waiter that is still referenced (by a queue entry not yet removed, by a waker between
 //! choosing it and waking it, by a select that reserved it) is left to its holders and a
 //! fresh one becomes the spare. So a waker can never choose or wake a reused waiter on
@@ -166,21 +166,26 @@ impl Waiter {
     }
 }
 
-/// One thread's spare waiter; see "Reuse" in the module docs.
+/// One thread's spare waiters; see "Reuse" in the module docs.
 ///
-/// Belongs to one thread (green or OS): the waiters it hands out wake that thread.
+/// Belongs to one thread (green or OS): the waiters it hands out wake that thread. Two
+/// spares, because the waker of the last wait may still hold its reference (between its
+/// unlock and its wake-up, on another worker) when the thread already waits again.
 #[derive(Default)]
 pub(crate) struct WaiterCache {
-    /// The spare, referenced by the cache itself and by whoever still uses it.
-    spare: Cell<Option<Arc<Waiter>>>,
+    /// The spares, referenced by the cache itself and by whoever still uses them.
+    spares: [Cell<Option<Arc<Waiter>>>; 2],
+    /// Which spare a new waiter replaces when both are still in use.
+    next: Cell<usize>,
 }
 
 impl WaiterCache {
-    /// A waiter for the calling thread (which must own this cache), in state WAITING: the
-    /// spare if no one else holds it, else a new one that becomes the spare.
+    /// A waiter for the calling thread (which must own this cache), in state WAITING: a
+    /// spare that no one else holds, else a new one that replaces a spare.
     #[inline]
     pub(crate) fn get(&self) -> Arc<Waiter> {
-        if let Some(w) = self.spare.take() {
+        for spare in &self.spares {
+            let Some(w) = spare.take() else { continue };
             if Arc::strong_count(&w) == 1 {
                 // Only the cache holds it: no queue entry, waker or select can reach it, so
                 // nothing can race this reset. No `Weak` is ever made of a waiter, so a count
@@ -189,9 +194,10 @@ impl WaiterCache {
                 // every CAS made through one happened before the reset (as in `Arc::drop`).
                 std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
                 w.state.store(WAITING, Ordering::Relaxed);
-                self.spare.set(Some(w.clone()));
+                spare.set(Some(w.clone()));
                 return w;
             }
+            spare.set(Some(w));
         }
         self.replace()
     }
@@ -199,7 +205,10 @@ impl WaiterCache {
     #[cold]
     fn replace(&self) -> Arc<Waiter> {
         let w = Arc::new(Waiter::new());
-        self.spare.set(Some(w.clone()));
+        let i = self.next.get();
+        self.next.set((i + 1) % self.spares.len());
+        // The replaced spare (if any) is freed by its last holder.
+        self.spares[i].set(Some(w.clone()));
         w
     }
 }
