@@ -208,6 +208,21 @@ mod mutex;
 #[path = "../src/sync/waiter.rs"]
 mod waiter;
 
+/// The channels' per-thread spare waiter, on a loom thread-local (the shipped
+/// `src/channel/spare.rs` uses the crate's green-thread-local, which the model has not).
+mod spare {
+    use crate::waiter::{Waiter, WaiterCache};
+    use std::sync::Arc;
+
+    ::loom::thread_local! {
+        static SPARE: WaiterCache = WaiterCache::default();
+    }
+
+    pub(crate) fn waiter() -> Arc<Waiter> {
+        SPARE.with(WaiterCache::get)
+    }
+}
+
 /// Where the shipped files look for each other (`crate::sync::waiter`, ...).
 mod sync {
     pub(crate) use crate::{mutex, waiter};
@@ -278,6 +293,28 @@ fn rendezvous_channel() {
             Err(RecvTimeoutError::Disconnected)
         ));
         sender.join().unwrap();
+    });
+}
+
+/// Ping-pong over two rendezvous channels, two round trips: each thread's second blocking
+/// operation reuses its spare waiter, which must not be chosen or woken for the first.
+#[test]
+fn rendezvous_ping_pong_reuses_waiters() {
+    builder().check(|| {
+        let there = Arc::new(Chan::<u32>::new(Some(0)));
+        let back = Arc::new(Chan::<u32>::new(Some(0)));
+        let (t, b) = (there.clone(), back.clone());
+        let echo = ::loom::thread::spawn(move || {
+            while let Ok(v) = t.recv(None) {
+                b.send(v + 1, None).unwrap();
+            }
+        });
+        for i in 0..2 {
+            there.send(i * 10, None).unwrap();
+            assert_eq!(back.recv(None).unwrap(), i * 10 + 1);
+        }
+        there.drop_sender();
+        echo.join().unwrap();
     });
 }
 

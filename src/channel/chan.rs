@@ -6,8 +6,8 @@
 //!   two queues of blocked operations and the *stash* of messages handed to chosen waiters.
 //!   No one waits while holding it; threads are woken after it is released.
 //! - A blocked operation is an [`Entry`] in `send_waiters` or `recv_waiters`, pointing at a
-//!   [`Waiter`] (one per blocked `send`/`recv`, or one shared by all the operations of a
-//!   `Select`). A counterpart *completes* an entry by choosing its waiter (CAS WAITING ->
+//!   [`Waiter`] (the thread's spare for a blocked `send`/`recv`, see `spare`, or a fresh one
+//!   shared by all the operations of a `Select`). A counterpart *completes* an entry by choosing its waiter (CAS WAITING ->
 //!   CHOSEN + operation index, so a `Select` completes at most one operation), then wakes it:
 //!   - a sender chooses a blocked receiver and puts the message in the stash under the
 //!     waiter's id (the receiver takes it from there, under the lock);
@@ -19,6 +19,11 @@
 //!   queueing itself, so neither can miss the other.
 //! - Only the owner of an entry removes it, except a counterpart that chose it. Entries of
 //!   waiters that gave up are skipped until their owner removes them.
+//! - A spare waiter keeps its id from one operation to the next, so what is stashed under
+//!   it is always taken before its operation ends: a chosen `recv` waits in `take_stash`
+//!   until the message (or `Cancelled`) is there. The one exception, a wait unwound at
+//!   shutdown after being chosen, leaves it behind harmlessly: that green thread never
+//!   waits normally again, and its spares die with it.
 //! - A waiter that gives up aborts first (CAS WAITING -> ABORTED): if that fails it was
 //!   chosen, and it completes its operation instead. So a message is never both delivered
 //!   and reported as timed out.
@@ -140,7 +145,7 @@ impl<T> Chan<T> {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(SendTimeoutError::Timeout(msg));
             }
-            let waiter = Arc::new(Waiter::new());
+            let waiter = super::spare::waiter();
             st.send_waiters.push_back(Entry {
                 waiter: waiter.clone(),
                 oper: 0,
@@ -189,7 +194,7 @@ impl<T> Chan<T> {
                 wakes.wake();
                 return Err(RecvTimeoutError::Timeout);
             }
-            let waiter = Arc::new(Waiter::new());
+            let waiter = super::spare::waiter();
             st.recv_waiters.push_back(Entry {
                 waiter: waiter.clone(),
                 oper: 0,
@@ -265,6 +270,12 @@ pub(crate) fn wait_once(waiter: &Waiter, deadline: Option<Instant>) -> Result<us
         _ => {}
     }
     waiter.wait(deadline);
+    // Usually a waker chose us: seeing it takes a load, not a CAS.
+    match waiter.state() {
+        s if s >= CHOSEN => return Ok(s),
+        ABORTED => return Err(()),
+        _ => {}
+    }
     match waiter.abort() {
         Ok(()) => Err(()),
         Err(v) if v >= CHOSEN => Ok(v),

@@ -47,6 +47,7 @@
 mod chan;
 mod error;
 mod select;
+mod spare;
 
 use std::fmt;
 use std::sync::Arc;

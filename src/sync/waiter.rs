@@ -27,6 +27,19 @@
 //! ([`crate::thread::parker`]). One that arrives late (for a waiter already gone) makes a
 //! later `block` of the same thread return early, which every wait loop tolerates.
 //!
+//! # Reuse
+//!
+//! A blocking channel operation need not allocate: each thread keeps spare waiters in a
+//! [`WaiterCache`] (the channels keep it in a green-thread-local) and takes one again for
+//! its next wait, reset to WAITING, *if no one else holds it any more* (its `Arc` is unique). A
+//! waiter that is still referenced (by a queue entry not yet removed, by a waker between
+//! choosing it and waking it, by a select that reserved it) is left to its holders and a
+//! fresh one becomes the spare. So a waker can never choose or wake a reused waiter on
+//! behalf of an operation that is over: it would need a reference to do so. What can
+//! survive is a wake-up already delivered to the thread's parker, which every wait loop
+//! tolerates. The waiter's `id` survives reuse too, so whatever is keyed by it (a channel's
+//! stash) must be consumed before the operation ends (see `channel::chan`).
+//!
 //! # Shutdown
 //!
 //! While the runtime unwinds a green thread at shutdown its switch points return at once, so
@@ -39,7 +52,9 @@
 #![forbid(unsafe_code)]
 
 use crate::loom::time::Instant;
+use std::cell::Cell;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use crate::coroutine::current_task;
@@ -67,7 +82,7 @@ impl Waiter {
     /// A waiter for the calling thread, in state WAITING.
     pub(crate) fn new() -> Waiter {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-        let os = current_task().is_some_and(|t| t.is_cancelling());
+        let os = Waiter::unwinding();
         Waiter {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             thread: if os {
@@ -78,6 +93,13 @@ impl Waiter {
             os,
             state: AtomicUsize::new(WAITING),
         }
+    }
+
+    /// Whether the calling green thread is being unwound at shutdown (its waiters wait as
+    /// the OS thread; see "Shutdown" in the module docs).
+    #[inline]
+    pub(crate) fn unwinding() -> bool {
+        current_task().is_some_and(|t| t.is_cancelling())
     }
 
     /// The current state (acquire: what the waker wrote before choosing is visible).
@@ -141,6 +163,59 @@ impl Waiter {
             }
             self.wait(deadline);
         }
+    }
+}
+
+/// One thread's spare waiters; see "Reuse" in the module docs.
+///
+/// Belongs to one thread (green or OS): the waiters it hands out wake that thread. Two
+/// spares, because the waker of the last wait may still hold its reference (between its
+/// unlock and its wake-up, on another worker) when the thread already waits again.
+#[derive(Default)]
+pub(crate) struct WaiterCache {
+    /// The spares, referenced by the cache itself and by whoever still uses them.
+    spares: [Cell<Option<Arc<Waiter>>>; 2],
+    /// Which spare a new waiter replaces when both are still in use.
+    next: Cell<usize>,
+}
+
+impl WaiterCache {
+    /// A waiter for the calling thread (which must own this cache), in state WAITING: a
+    /// spare that no one else holds, else a new one that replaces a spare.
+    #[inline]
+    pub(crate) fn get(&self) -> Arc<Waiter> {
+        for spare in &self.spares {
+            let Some(w) = spare.take() else { continue };
+            if Arc::strong_count(&w) == 1 {
+                // Only the cache holds it: no queue entry, waker or select can reach it, so
+                // nothing can race this reset. No `Weak` is ever made of a waiter, so a count
+                // of 1 is `Arc::get_mut`'s uniqueness without its CAS on the weak count; the
+                // fence pairs with the release decrement of every other reference's drop, so
+                // every CAS made through one happened before the reset (as in `Arc::drop`).
+                std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+                w.state.store(WAITING, Ordering::Relaxed);
+                spare.set(Some(w.clone()));
+                return w;
+            }
+            spare.set(Some(w));
+        }
+        self.replace()
+    }
+
+    #[cold]
+    fn replace(&self) -> Arc<Waiter> {
+        let w = Arc::new(Waiter::new());
+        let i = self.next.get();
+        self.next.set((i + 1) % self.spares.len());
+        // The replaced spare (if any) is freed by its last holder.
+        self.spares[i].set(Some(w.clone()));
+        w
+    }
+}
+
+impl fmt::Debug for WaiterCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WaiterCache { .. }")
     }
 }
 
