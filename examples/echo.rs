@@ -9,12 +9,25 @@ use std::io::{Read, Write};
 
 use greenthread::net::{TcpListener, TcpStream};
 
-fn main() -> std::io::Result<()> {
+fn main() {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:7000".into());
-    let listener = TcpListener::bind(&addr)?;
-    eprintln!("echo: listening on {}", listener.local_addr()?);
+    let listener = match TcpListener::bind(&addr) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("echo: cannot listen on {addr}: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Ok(local) = listener.local_addr() {
+        eprintln!("echo: listening on {local}");
+    }
+    serve(&listener);
+}
+
+/// Accepts connections for ever, echoing each on its own green thread.
+pub fn serve(listener: &TcpListener) {
     for stream in listener.incoming() {
         match stream {
             Ok(stream) => {
@@ -24,10 +37,10 @@ fn main() -> std::io::Result<()> {
             Err(e) => eprintln!("echo: accept: {e}"),
         }
     }
-    Ok(())
 }
 
-fn echo(mut stream: TcpStream) {
+/// Echoes everything read back to the peer until it closes.
+pub fn echo(mut stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let mut buf = [0; 4096];
     loop {
