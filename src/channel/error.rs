@@ -7,10 +7,32 @@ use std::error::Error;
 use std::fmt;
 
 /// `send` failed because every receiver is gone; the message is handed back.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::channel::{SendError, unbounded};
+///
+/// let (tx, rx) = unbounded();
+/// drop(rx);
+/// assert_eq!(tx.send("lost"), Err(SendError("lost")));
+/// ```
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub struct SendError<T>(pub T);
 
 /// Why `try_send` failed; the message is handed back.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::channel::{TrySendError, bounded};
+///
+/// let (tx, rx) = bounded(1);
+/// tx.try_send(1).unwrap();
+/// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+/// drop(rx);
+/// assert_eq!(tx.try_send(3), Err(TrySendError::Disconnected(3)));
+/// ```
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub enum TrySendError<T> {
     /// The channel is full (or, for `bounded(0)`, no receiver is waiting).
@@ -20,6 +42,17 @@ pub enum TrySendError<T> {
 }
 
 /// Why `send_timeout` failed; the message is handed back.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use greenthread::channel::{SendTimeoutError, bounded};
+///
+/// let (tx, _rx) = bounded(0);
+/// let err = tx.send_timeout('x', Duration::from_millis(5)).unwrap_err();
+/// assert_eq!(err, SendTimeoutError::Timeout('x'));
+/// ```
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub enum SendTimeoutError<T> {
     /// The channel stayed full until the timeout.
@@ -29,10 +62,33 @@ pub enum SendTimeoutError<T> {
 }
 
 /// `recv` failed because the channel is empty and every sender is gone.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::channel::{RecvError, unbounded};
+///
+/// let (tx, rx) = unbounded();
+/// tx.send(1).unwrap();
+/// drop(tx);
+/// assert_eq!(rx.recv(), Ok(1)); // what was sent is still received
+/// assert_eq!(rx.recv(), Err(RecvError));
+/// ```
 #[derive(PartialEq, Eq, Clone, Copy, Debug)]
 pub struct RecvError;
 
 /// Why `try_recv` failed.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::channel::{TryRecvError, unbounded};
+///
+/// let (tx, rx) = unbounded::<i32>();
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+/// ```
 #[derive(PartialEq, Eq, Clone, Copy, Debug)]
 pub enum TryRecvError {
     /// Nothing to receive right now.
@@ -42,6 +98,17 @@ pub enum TryRecvError {
 }
 
 /// Why `recv_timeout` failed.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use greenthread::channel::{RecvTimeoutError, unbounded};
+///
+/// let (_tx, rx) = unbounded::<i32>();
+/// let err = rx.recv_timeout(Duration::from_millis(5)).unwrap_err();
+/// assert_eq!(err, RecvTimeoutError::Timeout);
+/// ```
 #[derive(PartialEq, Eq, Clone, Copy, Debug)]
 pub enum RecvTimeoutError {
     /// Nothing arrived before the timeout.
@@ -51,15 +118,50 @@ pub enum RecvTimeoutError {
 }
 
 /// [`Select::try_select`](super::Select::try_select) found no operation ready.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::channel::{Select, TrySelectError, unbounded};
+///
+/// let (_tx, rx) = unbounded::<i32>();
+/// let mut sel = Select::new();
+/// sel.recv(&rx);
+/// assert_eq!(sel.try_select().unwrap_err(), TrySelectError);
+/// ```
 #[derive(PartialEq, Eq, Clone, Copy, Debug)]
 pub struct TrySelectError;
 
 /// [`Select::select_timeout`](super::Select::select_timeout) timed out.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use greenthread::channel::{Select, SelectTimeoutError, unbounded};
+///
+/// let (_tx, rx) = unbounded::<i32>();
+/// let mut sel = Select::new();
+/// sel.recv(&rx);
+/// let err = sel.select_timeout(Duration::from_millis(5)).unwrap_err();
+/// assert_eq!(err, SelectTimeoutError);
+/// ```
 #[derive(PartialEq, Eq, Clone, Copy, Debug)]
 pub struct SelectTimeoutError;
 
 impl<T> SendError<T> {
     /// The message that could not be sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::unbounded;
+    ///
+    /// let (tx, rx) = unbounded();
+    /// drop(rx);
+    /// let err = tx.send(String::from("hello")).unwrap_err();
+    /// assert_eq!(err.into_inner(), "hello");
+    /// ```
     pub fn into_inner(self) -> T {
         self.0
     }
@@ -67,6 +169,16 @@ impl<T> SendError<T> {
 
 impl<T> TrySendError<T> {
     /// The message that could not be sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::bounded;
+    ///
+    /// let (tx, _rx) = bounded(0); // no receiver waiting: `try_send` finds it full
+    /// let err = tx.try_send(vec![1, 2]).unwrap_err();
+    /// assert_eq!(err.into_inner(), [1, 2]);
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             TrySendError::Full(v) | TrySendError::Disconnected(v) => v,
@@ -74,11 +186,33 @@ impl<T> TrySendError<T> {
     }
 
     /// Whether the send failed because the channel was full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::bounded;
+    ///
+    /// let (tx, _rx) = bounded(1);
+    /// tx.send(1).unwrap();
+    /// let err = tx.try_send(2).unwrap_err();
+    /// assert!(err.is_full() && !err.is_disconnected());
+    /// ```
     pub fn is_full(&self) -> bool {
         matches!(self, TrySendError::Full(_))
     }
 
     /// Whether the send failed because every receiver is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::bounded;
+    ///
+    /// let (tx, rx) = bounded(1);
+    /// drop(rx);
+    /// let err = tx.try_send(1).unwrap_err();
+    /// assert!(err.is_disconnected() && !err.is_full());
+    /// ```
     pub fn is_disconnected(&self) -> bool {
         matches!(self, TrySendError::Disconnected(_))
     }
@@ -86,6 +220,17 @@ impl<T> TrySendError<T> {
 
 impl<T> SendTimeoutError<T> {
     /// The message that could not be sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::channel::bounded;
+    ///
+    /// let (tx, _rx) = bounded(0);
+    /// let err = tx.send_timeout(42, Duration::from_millis(5)).unwrap_err();
+    /// assert_eq!(err.into_inner(), 42);
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             SendTimeoutError::Timeout(v) | SendTimeoutError::Disconnected(v) => v,
@@ -93,11 +238,34 @@ impl<T> SendTimeoutError<T> {
     }
 
     /// Whether the send timed out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::channel::bounded;
+    ///
+    /// let (tx, _rx) = bounded(0);
+    /// let err = tx.send_timeout(1, Duration::from_millis(5)).unwrap_err();
+    /// assert!(err.is_timeout() && !err.is_disconnected());
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, SendTimeoutError::Timeout(_))
     }
 
     /// Whether the send failed because every receiver is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::channel::bounded;
+    ///
+    /// let (tx, rx) = bounded(0);
+    /// drop(rx);
+    /// let err = tx.send_timeout(1, Duration::from_secs(5)).unwrap_err();
+    /// assert!(err.is_disconnected() && !err.is_timeout());
+    /// ```
     pub fn is_disconnected(&self) -> bool {
         matches!(self, SendTimeoutError::Disconnected(_))
     }
@@ -105,11 +273,32 @@ impl<T> SendTimeoutError<T> {
 
 impl TryRecvError {
     /// Whether nothing was there to receive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::unbounded;
+    ///
+    /// let (_tx, rx) = unbounded::<i32>();
+    /// let err = rx.try_recv().unwrap_err();
+    /// assert!(err.is_empty() && !err.is_disconnected());
+    /// ```
     pub fn is_empty(&self) -> bool {
         matches!(self, TryRecvError::Empty)
     }
 
     /// Whether every sender is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::unbounded;
+    ///
+    /// let (tx, rx) = unbounded::<i32>();
+    /// drop(tx);
+    /// let err = rx.try_recv().unwrap_err();
+    /// assert!(err.is_disconnected() && !err.is_empty());
+    /// ```
     pub fn is_disconnected(&self) -> bool {
         matches!(self, TryRecvError::Disconnected)
     }
@@ -117,11 +306,34 @@ impl TryRecvError {
 
 impl RecvTimeoutError {
     /// Whether the receive timed out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::channel::unbounded;
+    ///
+    /// let (_tx, rx) = unbounded::<i32>();
+    /// let err = rx.recv_timeout(Duration::from_millis(5)).unwrap_err();
+    /// assert!(err.is_timeout() && !err.is_disconnected());
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, RecvTimeoutError::Timeout)
     }
 
     /// Whether every sender is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::channel::unbounded;
+    ///
+    /// let (tx, rx) = unbounded::<i32>();
+    /// drop(tx);
+    /// let err = rx.recv_timeout(Duration::from_secs(5)).unwrap_err();
+    /// assert!(err.is_disconnected() && !err.is_timeout());
+    /// ```
     pub fn is_disconnected(&self) -> bool {
         matches!(self, RecvTimeoutError::Disconnected)
     }

@@ -110,11 +110,35 @@ fn new<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
 }
 
 /// The sending side of a channel. Clone it for more producers.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::channel::unbounded;
+///
+/// let (tx, rx) = unbounded();
+/// let tx2 = tx.clone();
+/// tx.send(1).unwrap();
+/// tx2.send(2).unwrap();
+/// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]);
+/// ```
 pub struct Sender<T> {
     chan: Arc<Chan<T>>,
 }
 
 /// The receiving side of a channel. Clone it for more consumers (each message goes to one).
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::channel::unbounded;
+///
+/// let (tx, rx) = unbounded();
+/// let rx2 = rx.clone();
+/// tx.send("a").unwrap();
+/// tx.send("b").unwrap();
+/// assert_eq!((rx.recv(), rx2.recv()), (Ok("a"), Ok("b"))); // each message goes to one
+/// ```
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
 }
@@ -131,6 +155,17 @@ impl<T> Sender<T> {
     /// [`TrySendError::Full`] if the channel is full (for `bounded(0)`: if no receiver is
     /// waiting), [`TrySendError::Disconnected`] if every receiver is gone; both hand `msg`
     /// back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::{TrySendError, bounded};
+    ///
+    /// let (tx, rx) = bounded(1);
+    /// assert_eq!(tx.try_send(1), Ok(()));
+    /// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         let mut wakes = Wakes::default();
         let mut st = self.chan.state.lock();
@@ -145,6 +180,17 @@ impl<T> Sender<T> {
     /// # Errors
     ///
     /// [`SendError`] with `msg` if every receiver is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::bounded;
+    ///
+    /// let (tx, rx) = bounded(0);
+    /// let h = greenthread::spawn(move || tx.send("hi")); // waits for the receiver
+    /// assert_eq!(rx.recv(), Ok("hi"));
+    /// assert!(h.join().unwrap().is_ok());
+    /// ```
     pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
         self.chan
             .send(msg, None)
@@ -156,6 +202,18 @@ impl<T> Sender<T> {
     /// # Errors
     ///
     /// [`SendTimeoutError::Timeout`] or [`SendTimeoutError::Disconnected`], with `msg`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::channel::{SendTimeoutError, bounded};
+    ///
+    /// let (tx, _rx) = bounded(1);
+    /// assert_eq!(tx.send_timeout(1, Duration::from_millis(5)), Ok(()));
+    /// let full = tx.send_timeout(2, Duration::from_millis(5));
+    /// assert_eq!(full, Err(SendTimeoutError::Timeout(2)));
+    /// ```
     pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         self.chan.send(msg, deadline(timeout))
     }
@@ -165,16 +223,51 @@ impl<T> Sender<T> {
     /// # Errors
     ///
     /// As [`send_timeout`](Self::send_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use greenthread::channel::{SendTimeoutError, bounded};
+    ///
+    /// let (tx, _rx) = bounded(0);
+    /// let deadline = Instant::now() + Duration::from_millis(5);
+    /// assert_eq!(tx.send_deadline(1, deadline), Err(SendTimeoutError::Timeout(1)));
+    /// assert!(Instant::now() >= deadline);
+    /// ```
     pub fn send_deadline(&self, msg: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
         self.chan.send(msg, Some(deadline))
     }
 
     /// Whether the buffer is empty (always true for `bounded(0)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::unbounded;
+    ///
+    /// let (tx, _rx) = unbounded();
+    /// assert!(tx.is_empty());
+    /// tx.send(1).unwrap();
+    /// assert!(!tx.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether the buffer is full (always true for `bounded(0)`; never for unbounded).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::{bounded, unbounded};
+    ///
+    /// let (tx, _rx) = bounded(1);
+    /// tx.send(1).unwrap();
+    /// assert!(tx.is_full());
+    /// assert!(bounded::<i32>(0).0.is_full());
+    /// assert!(!unbounded::<i32>().0.is_full());
+    /// ```
     pub fn is_full(&self) -> bool {
         self.chan
             .cap
@@ -182,16 +275,47 @@ impl<T> Sender<T> {
     }
 
     /// The number of messages in the buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::unbounded;
+    ///
+    /// let (tx, _rx) = unbounded();
+    /// tx.send('a').unwrap();
+    /// tx.send('b').unwrap();
+    /// assert_eq!(tx.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.chan.state.lock().queue.len()
     }
 
     /// The capacity: `Some(n)` for `bounded(n)`, `None` for unbounded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::{bounded, unbounded};
+    ///
+    /// assert_eq!(bounded::<i32>(8).0.capacity(), Some(8));
+    /// assert_eq!(unbounded::<i32>().0.capacity(), None);
+    /// ```
     pub fn capacity(&self) -> Option<usize> {
         self.chan.cap
     }
 
     /// Whether both handles belong to the same channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::unbounded;
+    ///
+    /// let (tx, _rx) = unbounded::<i32>();
+    /// let (other, _) = unbounded::<i32>();
+    /// assert!(tx.same_channel(&tx.clone()));
+    /// assert!(!tx.same_channel(&other));
+    /// ```
     pub fn same_channel(&self, other: &Sender<T>) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan)
     }
@@ -204,6 +328,17 @@ impl<T> Receiver<T> {
     ///
     /// [`TryRecvError::Empty`], or [`TryRecvError::Disconnected`] when empty and every
     /// sender is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::{TryRecvError, unbounded};
+    ///
+    /// let (tx, rx) = unbounded();
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.send(5).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(5));
+    /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         let mut wakes = Wakes::default();
         let mut st = self.chan.state.lock();
@@ -218,6 +353,17 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// [`RecvError`] when the channel is empty and every sender is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::{RecvError, unbounded};
+    ///
+    /// let (tx, rx) = unbounded();
+    /// greenthread::spawn(move || tx.send(1).unwrap()); // `tx` is dropped when it is done
+    /// assert_eq!(rx.recv(), Ok(1));
+    /// assert_eq!(rx.recv(), Err(RecvError));
+    /// ```
     pub fn recv(&self) -> Result<T, RecvError> {
         self.chan.recv(None).map_err(|_| RecvError)
     }
@@ -249,26 +395,84 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// As [`recv_timeout`](Self::recv_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use greenthread::channel::{RecvTimeoutError, unbounded};
+    ///
+    /// let (tx, rx) = unbounded();
+    /// tx.send(1).unwrap();
+    /// let deadline = Instant::now() + Duration::from_millis(5);
+    /// assert_eq!(rx.recv_deadline(deadline), Ok(1));
+    /// assert_eq!(rx.recv_deadline(deadline), Err(RecvTimeoutError::Timeout));
+    /// ```
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.chan.recv(Some(deadline))
     }
 
     /// A blocking iterator: yields messages until the channel is empty and disconnected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::unbounded;
+    ///
+    /// let (tx, rx) = unbounded();
+    /// greenthread::spawn(move || (1..=3).for_each(|i| tx.send(i).unwrap()));
+    /// // Ends when the spawned thread is done and has dropped `tx`.
+    /// assert_eq!(rx.iter().collect::<Vec<_>>(), [1, 2, 3]);
+    /// ```
     pub fn iter(&self) -> Iter<'_, T> {
         Iter { rx: self }
     }
 
     /// A non-blocking iterator: yields the messages there right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::unbounded;
+    ///
+    /// let (tx, rx) = unbounded();
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// // Stops when the channel is empty, although `tx` is still alive.
+    /// assert_eq!(rx.try_iter().sum::<i32>(), 3);
+    /// ```
     pub fn try_iter(&self) -> TryIter<'_, T> {
         TryIter { rx: self }
     }
 
     /// Whether the buffer is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::unbounded;
+    ///
+    /// let (tx, rx) = unbounded();
+    /// assert!(rx.is_empty());
+    /// tx.send(1).unwrap();
+    /// assert!(!rx.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether the buffer is full (always true for `bounded(0)`; never for unbounded).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::bounded;
+    ///
+    /// let (tx, rx) = bounded(1);
+    /// assert!(!rx.is_full());
+    /// tx.send(1).unwrap();
+    /// assert!(rx.is_full());
+    /// ```
     pub fn is_full(&self) -> bool {
         self.chan
             .cap
@@ -276,16 +480,48 @@ impl<T> Receiver<T> {
     }
 
     /// The number of messages in the buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::unbounded;
+    ///
+    /// let (tx, rx) = unbounded();
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// rx.recv().unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         self.chan.state.lock().queue.len()
     }
 
     /// The capacity: `Some(n)` for `bounded(n)`, `None` for unbounded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::{bounded, unbounded};
+    ///
+    /// assert_eq!(bounded::<i32>(0).1.capacity(), Some(0));
+    /// assert_eq!(unbounded::<i32>().1.capacity(), None);
+    /// ```
     pub fn capacity(&self) -> Option<usize> {
         self.chan.cap
     }
 
     /// Whether both handles belong to the same channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::unbounded;
+    ///
+    /// let (_tx, rx) = unbounded::<i32>();
+    /// let (_, other) = unbounded::<i32>();
+    /// assert!(rx.same_channel(&rx.clone()));
+    /// assert!(!rx.same_channel(&other));
+    /// ```
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan)
     }
@@ -334,18 +570,59 @@ impl<T> fmt::Debug for Receiver<T> {
 }
 
 /// Blocking iterator over a [`Receiver`]'s messages; see [`Receiver::iter`].
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::channel::unbounded;
+///
+/// let (tx, rx) = unbounded();
+/// tx.send(1).unwrap();
+/// tx.send(2).unwrap();
+/// drop(tx);
+/// let mut total = 0;
+/// for msg in &rx {
+///     total += msg;
+/// }
+/// assert_eq!(total, 3);
+/// ```
 #[derive(Debug)]
 pub struct Iter<'a, T> {
     rx: &'a Receiver<T>,
 }
 
 /// Non-blocking iterator over a [`Receiver`]'s messages; see [`Receiver::try_iter`].
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::channel::unbounded;
+///
+/// let (tx, rx) = unbounded();
+/// tx.send("x").unwrap();
+/// let mut it = rx.try_iter();
+/// assert_eq!(it.next(), Some("x"));
+/// assert_eq!(it.next(), None);
+/// ```
 #[derive(Debug)]
 pub struct TryIter<'a, T> {
     rx: &'a Receiver<T>,
 }
 
 /// Owning blocking iterator over a [`Receiver`]'s messages.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::channel::unbounded;
+///
+/// let (tx, rx) = unbounded();
+/// tx.send(1).unwrap();
+/// tx.send(2).unwrap();
+/// drop(tx);
+/// let all: Vec<i32> = rx.into_iter().collect();
+/// assert_eq!(all, [1, 2]);
+/// ```
 #[derive(Debug)]
 pub struct IntoIter<T> {
     rx: Receiver<T>,

@@ -229,6 +229,20 @@ pub struct Select<'a> {
 ///
 /// Dropping it without completing the operation panics (as in crossbeam-channel), after
 /// giving back what it held (a received message goes back to the front of its channel).
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::channel::{Select, bounded};
+///
+/// let (tx, rx) = bounded(1);
+/// let mut sel = Select::new();
+/// let op = sel.send(&tx);
+/// let oper = sel.try_select().unwrap();
+/// assert_eq!(oper.index(), op);
+/// oper.send(&tx, 9).unwrap(); // completing it is required
+/// assert_eq!(rx.try_recv(), Ok(9));
+/// ```
 #[must_use = "a selected operation must be completed with `recv` or `send`"]
 pub struct SelectedOperation<'a> {
     index: usize,
@@ -242,6 +256,17 @@ pub struct SelectedOperation<'a> {
 
 impl<'a> Select<'a> {
     /// An empty select.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::{Select, unbounded};
+    ///
+    /// let (_tx, rx) = unbounded::<i32>();
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// assert!(sel.try_select().is_err()); // nothing to receive
+    /// ```
     pub fn new() -> Select<'a> {
         Select {
             handles: Vec::new(),
@@ -249,12 +274,41 @@ impl<'a> Select<'a> {
     }
 
     /// Adds a receive on `r`; returns the operation's index.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::{Select, unbounded};
+    ///
+    /// let (tx, rx) = unbounded();
+    /// tx.send("hi").unwrap();
+    /// let mut sel = Select::new();
+    /// assert_eq!(sel.recv(&rx), 0); // indexes count from 0
+    /// let oper = sel.try_select().unwrap();
+    /// assert_eq!(oper.recv(&rx), Ok("hi"));
+    /// ```
     pub fn recv<T>(&mut self, r: &'a Receiver<T>) -> usize {
         self.handles.push(r);
         self.handles.len() - 1
     }
 
     /// Adds a send on `s`; returns the operation's index.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::{Select, bounded, unbounded};
+    ///
+    /// let (tx1, _rx1) = bounded::<char>(0); // no receiver waiting: never ready
+    /// let (tx2, rx2) = unbounded();
+    /// let mut sel = Select::new();
+    /// sel.send(&tx1);
+    /// let op2 = sel.send(&tx2);
+    /// let oper = sel.try_select().unwrap();
+    /// assert_eq!(oper.index(), op2);
+    /// oper.send(&tx2, 'z').unwrap();
+    /// assert_eq!(rx2.try_recv(), Ok('z'));
+    /// ```
     pub fn send<T>(&mut self, s: &'a Sender<T>) -> usize {
         self.handles.push(s);
         self.handles.len() - 1
@@ -265,6 +319,19 @@ impl<'a> Select<'a> {
     /// # Panics
     ///
     /// If there are no operations (it would wait forever).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::{Select, unbounded};
+    ///
+    /// let (tx, rx) = unbounded();
+    /// greenthread::spawn(move || tx.send(3).unwrap());
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// let oper = sel.select(); // parks until the spawned thread sends
+    /// assert_eq!(oper.recv(&rx), Ok(3));
+    /// ```
     pub fn select(&mut self) -> SelectedOperation<'a> {
         assert!(
             !self.handles.is_empty(),
@@ -278,6 +345,19 @@ impl<'a> Select<'a> {
     /// # Errors
     ///
     /// [`TrySelectError`] if none is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::{Select, unbounded};
+    ///
+    /// let (tx, rx) = unbounded();
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// assert!(sel.try_select().is_err());
+    /// tx.send(1).unwrap();
+    /// assert_eq!(sel.try_select().unwrap().recv(&rx), Ok(1));
+    /// ```
     pub fn try_select(&mut self) -> Result<SelectedOperation<'a>, TrySelectError> {
         self.run(false, None).ok_or(TrySelectError)
     }
@@ -287,6 +367,21 @@ impl<'a> Select<'a> {
     /// # Errors
     ///
     /// [`SelectTimeoutError`] if no operation became ready in time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::channel::{Select, unbounded};
+    ///
+    /// let (tx, rx) = unbounded();
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// assert!(sel.select_timeout(Duration::from_millis(5)).is_err());
+    /// tx.send(1).unwrap();
+    /// let oper = sel.select_timeout(Duration::from_secs(5)).unwrap();
+    /// assert_eq!(oper.recv(&rx), Ok(1));
+    /// ```
     pub fn select_timeout(
         &mut self,
         timeout: Duration,
@@ -302,6 +397,20 @@ impl<'a> Select<'a> {
     /// # Errors
     ///
     /// [`SelectTimeoutError`] if no operation became ready in time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use greenthread::channel::{Select, unbounded};
+    ///
+    /// let (_tx, rx) = unbounded::<i32>();
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// let deadline = Instant::now() + Duration::from_millis(5);
+    /// assert!(sel.select_deadline(deadline).is_err());
+    /// assert!(Instant::now() >= deadline);
+    /// ```
     pub fn select_deadline(
         &mut self,
         deadline: Instant,
@@ -399,6 +508,22 @@ impl fmt::Debug for Select<'_> {
 
 impl SelectedOperation<'_> {
     /// The index of the selected operation (as returned by `Select::recv`/`send`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::{Select, unbounded};
+    ///
+    /// let (_tx1, rx1) = unbounded::<i32>();
+    /// let (tx2, rx2) = unbounded();
+    /// tx2.send(2).unwrap();
+    /// let mut sel = Select::new();
+    /// let _op1 = sel.recv(&rx1);
+    /// let op2 = sel.recv(&rx2);
+    /// let oper = sel.try_select().unwrap();
+    /// assert_eq!(oper.index(), op2); // only `rx2` has a message
+    /// assert_eq!(oper.recv(&rx2), Ok(2));
+    /// ```
     pub fn index(&self) -> usize {
         self.index
     }
@@ -408,6 +533,19 @@ impl SelectedOperation<'_> {
     /// # Panics
     ///
     /// If `r` is not the receiver of the selected operation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::{RecvError, Select, unbounded};
+    ///
+    /// let (tx, rx) = unbounded::<i32>();
+    /// drop(tx);
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// let oper = sel.try_select().unwrap(); // a disconnected receive is ready
+    /// assert_eq!(oper.recv(&rx), Err(RecvError));
+    /// ```
     pub fn recv<T>(mut self, r: &Receiver<T>) -> Result<T, RecvError> {
         assert_eq!(
             self.addr,
@@ -446,6 +584,19 @@ impl SelectedOperation<'_> {
     /// # Panics
     ///
     /// If `s` is not the sender of the selected operation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::channel::{Select, SendError, unbounded};
+    ///
+    /// let (tx, rx) = unbounded();
+    /// drop(rx);
+    /// let mut sel = Select::new();
+    /// sel.send(&tx);
+    /// let oper = sel.try_select().unwrap(); // a disconnected send is ready
+    /// assert_eq!(oper.send(&tx, "back"), Err(SendError("back")));
+    /// ```
     pub fn send<T>(mut self, s: &Sender<T>, msg: T) -> Result<(), SendError<T>> {
         assert_eq!(
             self.addr,

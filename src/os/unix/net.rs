@@ -45,16 +45,62 @@ pub struct UnixListener {
 }
 
 /// A Unix stream socket, like `std::os::unix::net::UnixStream`.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use greenthread::os::unix::net::UnixStream;
+///
+/// let (mut a, mut b) = UnixStream::pair()?;
+/// a.write_all(b"ping")?;
+/// let mut buf = [0; 4];
+/// b.read_exact(&mut buf)?;
+/// assert_eq!(&buf, b"ping");
+/// # std::io::Result::Ok(())
+/// ```
 pub struct UnixStream {
     inner: Async<unet::UnixStream>,
 }
 
 /// A Unix datagram socket, like `std::os::unix::net::UnixDatagram`.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::os::unix::net::UnixDatagram;
+///
+/// let (a, b) = UnixDatagram::pair()?;
+/// a.send(b"one")?;
+/// a.send(b"two")?;
+/// let mut buf = [0; 8];
+/// let n = b.recv(&mut buf)?;
+/// assert_eq!(&buf[..n], b"one"); // message boundaries are kept
+/// let n = b.recv(&mut buf)?;
+/// assert_eq!(&buf[..n], b"two");
+/// # std::io::Result::Ok(())
+/// ```
 pub struct UnixDatagram {
     inner: Async<unet::UnixDatagram>,
 }
 
 /// An iterator over the connections of a [`UnixListener`]; it never returns `None`.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::os::unix::net::{UnixListener, UnixStream};
+///
+/// let dir = std::env::temp_dir().join(format!("gt-doc-incoming-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let listener = UnixListener::bind(dir.join("sock"))?;
+/// let _client = UnixStream::connect(dir.join("sock"))?;
+/// for stream in listener.incoming().take(1) {
+///     assert!(stream?.peer_addr()?.is_unnamed());
+/// }
+/// std::fs::remove_dir_all(&dir)?;
+/// # std::io::Result::Ok(())
+/// ```
 #[derive(Debug)]
 pub struct Incoming<'a> {
     listener: &'a UnixListener,
@@ -66,6 +112,20 @@ impl UnixListener {
     /// # Errors
     ///
     /// The OS error, e.g. `AddrInUse` if the path exists.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::os::unix::net::UnixListener;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("gt-doc-bind-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let listener = UnixListener::bind(dir.join("sock"))?;
+    /// assert!(UnixListener::bind(dir.join("sock")).is_err()); // the path is taken
+    /// drop(listener);
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
         UnixListener::try_from(unet::UnixListener::bind(path)?)
     }
@@ -75,12 +135,46 @@ impl UnixListener {
     /// # Errors
     ///
     /// The OS error (e.g. `EMFILE`); the listener stays usable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use greenthread::os::unix::net::{UnixListener, UnixStream};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("gt-doc-accept-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let listener = UnixListener::bind(dir.join("sock"))?;
+    /// let mut client = UnixStream::connect(dir.join("sock"))?;
+    /// let (mut server, _addr) = listener.accept()?;
+    /// client.write_all(b"hi")?;
+    /// let mut buf = [0; 2];
+    /// server.read_exact(&mut buf)?;
+    /// assert_eq!(&buf, b"hi");
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (s, addr) = self.inner.read_with(unet::UnixListener::accept)?;
         Ok((UnixStream::try_from(s)?, addr))
     }
 
     /// An iterator over incoming connections.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::os::unix::net::{UnixListener, UnixStream};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("gt-doc-incoming2-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let listener = UnixListener::bind(dir.join("sock"))?;
+    /// let _c = UnixStream::connect(dir.join("sock"))?;
+    /// let stream = listener.incoming().next().unwrap()?;
+    /// assert!(stream.peer_addr()?.is_unnamed()); // the client did not bind
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn incoming(&self) -> Incoming<'_> {
         Incoming { listener: self }
     }
@@ -90,6 +184,20 @@ impl UnixListener {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::os::unix::net::UnixListener;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("gt-doc-laddr-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("sock");
+    /// let listener = UnixListener::bind(&path)?;
+    /// assert_eq!(listener.local_addr()?.as_pathname(), Some(path.as_path()));
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().local_addr()
     }
@@ -99,6 +207,21 @@ impl UnixListener {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::os::unix::net::{UnixListener, UnixStream};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("gt-doc-lclone-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let listener = UnixListener::bind(dir.join("sock"))?;
+    /// let clone = listener.try_clone()?;
+    /// let _c = UnixStream::connect(dir.join("sock"))?;
+    /// assert!(clone.accept().is_ok()); // the same socket
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn try_clone(&self) -> io::Result<UnixListener> {
         UnixListener::try_from(self.inner.get_ref().try_clone()?)
     }
@@ -108,6 +231,19 @@ impl UnixListener {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::os::unix::net::UnixListener;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("gt-doc-lerr-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let listener = UnixListener::bind(dir.join("sock"))?;
+    /// assert!(listener.take_error()?.is_none());
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.inner.get_ref().take_error()
     }
@@ -117,6 +253,21 @@ impl UnixListener {
     /// # Errors
     ///
     /// Never, in this implementation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use greenthread::os::unix::net::UnixListener;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("gt-doc-lnb-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let listener = UnixListener::bind(dir.join("sock"))?;
+    /// listener.set_nonblocking(true)?;
+    /// assert_eq!(listener.accept().unwrap_err().kind(), ErrorKind::WouldBlock);
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
         self.inner.set_nonblocking(nonblocking);
         Ok(())
@@ -137,6 +288,21 @@ macro_rules! timeouts {
         /// # Errors
         ///
         /// `InvalidInput` for `Some(Duration::ZERO)`, as std.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::io::{ErrorKind, Read};
+        /// use std::time::Duration;
+        /// use greenthread::os::unix::net::UnixStream;
+        ///
+        /// let (mut a, _b) = UnixStream::pair()?;
+        /// a.set_read_timeout(Some(Duration::from_millis(5)))?;
+        /// let err = a.read(&mut [0; 1]).unwrap_err(); // nothing arrives in time
+        /// assert!(matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut));
+        /// assert!(a.set_read_timeout(Some(Duration::ZERO)).is_err());
+        /// # std::io::Result::Ok(())
+        /// ```
         pub fn set_read_timeout(&self, dur: Option<Duration>) -> io::Result<()> {
             self.inner.set_timeout(Dir::Read, dur)
         }
@@ -146,6 +312,19 @@ macro_rules! timeouts {
         /// # Errors
         ///
         /// `InvalidInput` for `Some(Duration::ZERO)`, as std.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// use greenthread::os::unix::net::UnixStream;
+        ///
+        /// let (a, _b) = UnixStream::pair()?;
+        /// a.set_write_timeout(Some(Duration::from_secs(1)))?;
+        /// assert_eq!(a.write_timeout()?, Some(Duration::from_secs(1)));
+        /// assert!(a.set_write_timeout(Some(Duration::ZERO)).is_err());
+        /// # std::io::Result::Ok(())
+        /// ```
         pub fn set_write_timeout(&self, dur: Option<Duration>) -> io::Result<()> {
             self.inner.set_timeout(Dir::Write, dur)
         }
@@ -155,6 +334,19 @@ macro_rules! timeouts {
         /// # Errors
         ///
         /// Never, in this implementation.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// use greenthread::os::unix::net::UnixStream;
+        ///
+        /// let (a, _b) = UnixStream::pair()?;
+        /// assert_eq!(a.read_timeout()?, None);
+        /// a.set_read_timeout(Some(Duration::from_millis(250)))?;
+        /// assert_eq!(a.read_timeout()?, Some(Duration::from_millis(250)));
+        /// # std::io::Result::Ok(())
+        /// ```
         pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
             Ok(self.inner.timeout(Dir::Read))
         }
@@ -164,6 +356,19 @@ macro_rules! timeouts {
         /// # Errors
         ///
         /// Never, in this implementation.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// use greenthread::os::unix::net::UnixStream;
+        ///
+        /// let (a, _b) = UnixStream::pair()?;
+        /// assert_eq!(a.write_timeout()?, None);
+        /// a.set_write_timeout(Some(Duration::from_millis(250)))?;
+        /// assert_eq!(a.write_timeout()?, Some(Duration::from_millis(250)));
+        /// # std::io::Result::Ok(())
+        /// ```
         pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
             Ok(self.inner.timeout(Dir::Write))
         }
@@ -173,6 +378,19 @@ macro_rules! timeouts {
         /// # Errors
         ///
         /// Never, in this implementation.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::io::{ErrorKind, Read};
+        /// use greenthread::os::unix::net::UnixStream;
+        ///
+        /// let (mut a, _b) = UnixStream::pair()?;
+        /// a.set_nonblocking(true)?;
+        /// let err = a.read(&mut [0; 1]).unwrap_err();
+        /// assert_eq!(err.kind(), ErrorKind::WouldBlock);
+        /// # std::io::Result::Ok(())
+        /// ```
         pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
             self.inner.set_nonblocking(nonblocking);
             Ok(())
@@ -183,6 +401,16 @@ macro_rules! timeouts {
         /// # Errors
         ///
         /// The OS error.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use greenthread::os::unix::net::UnixStream;
+        ///
+        /// let (a, _b) = UnixStream::pair()?;
+        /// assert!(a.take_error()?.is_none());
+        /// # std::io::Result::Ok(())
+        /// ```
         pub fn take_error(&self) -> io::Result<Option<io::Error>> {
             self.inner.get_ref().take_error()
         }
@@ -192,6 +420,16 @@ macro_rules! timeouts {
         /// # Errors
         ///
         /// The OS error.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use greenthread::os::unix::net::UnixStream;
+        ///
+        /// let (a, _b) = UnixStream::pair()?;
+        /// assert!(a.local_addr()?.is_unnamed()); // a pair is bound to no path
+        /// # std::io::Result::Ok(())
+        /// ```
         pub fn local_addr(&self) -> io::Result<SocketAddr> {
             self.inner.get_ref().local_addr()
         }
@@ -201,6 +439,16 @@ macro_rules! timeouts {
         /// # Errors
         ///
         /// The OS error, e.g. `NotConnected`.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use greenthread::os::unix::net::UnixStream;
+        ///
+        /// let (a, _b) = UnixStream::pair()?;
+        /// assert!(a.peer_addr()?.as_pathname().is_none());
+        /// # std::io::Result::Ok(())
+        /// ```
         pub fn peer_addr(&self) -> io::Result<SocketAddr> {
             self.inner.get_ref().peer_addr()
         }
@@ -210,6 +458,22 @@ macro_rules! timeouts {
         /// # Errors
         ///
         /// The OS error.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::io::{Read, Write};
+        /// use std::net::Shutdown;
+        /// use greenthread::os::unix::net::UnixStream;
+        ///
+        /// let (mut a, mut b) = UnixStream::pair()?;
+        /// a.write_all(b"bye")?;
+        /// a.shutdown(Shutdown::Write)?;
+        /// let mut got = Vec::new();
+        /// b.read_to_end(&mut got)?; // ends: the peer shut down its write half
+        /// assert_eq!(got, b"bye");
+        /// # std::io::Result::Ok(())
+        /// ```
         pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
             self.inner.get_ref().shutdown(how)
         }
@@ -219,6 +483,21 @@ macro_rules! timeouts {
         /// # Errors
         ///
         /// The OS error.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use std::io::{Read, Write};
+        /// use greenthread::os::unix::net::UnixStream;
+        ///
+        /// let (a, mut b) = UnixStream::pair()?;
+        /// let mut a2 = a.try_clone()?;
+        /// a2.write_all(b"x")?;
+        /// let mut buf = [0; 1];
+        /// b.read_exact(&mut buf)?;
+        /// assert_eq!(&buf, b"x");
+        /// # std::io::Result::Ok(())
+        /// ```
         pub fn try_clone(&self) -> io::Result<Self> {
             let s = Self::try_from(self.inner.get_ref().try_clone()?)?;
             for dir in [Dir::Read, Dir::Write] {
@@ -238,6 +517,22 @@ impl UnixStream {
     /// # Errors
     ///
     /// The OS error, e.g. `NotFound` or `ConnectionRefused`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::os::unix::net::{UnixListener, UnixStream};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("gt-doc-connect-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("sock");
+    /// assert!(UnixStream::connect(&path).is_err()); // nothing there yet
+    /// let _listener = UnixListener::bind(&path)?;
+    /// let stream = UnixStream::connect(&path)?;
+    /// assert_eq!(stream.peer_addr()?.as_pathname(), Some(path.as_path()));
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
         UnixStream::try_from(unet::UnixStream::connect(path)?)
     }
@@ -247,6 +542,20 @@ impl UnixStream {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use greenthread::os::unix::net::UnixStream;
+    ///
+    /// let (mut a, mut b) = UnixStream::pair()?;
+    /// b.write_all(b"ok")?;
+    /// let mut buf = [0; 2];
+    /// a.read_exact(&mut buf)?;
+    /// assert_eq!(&buf, b"ok");
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = unet::UnixStream::pair()?;
         Ok((UnixStream::try_from(a)?, UnixStream::try_from(b)?))
@@ -318,6 +627,19 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::os::unix::net::UnixDatagram;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("gt-doc-dbind-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let sock = UnixDatagram::bind(dir.join("sock"))?;
+    /// assert_eq!(sock.local_addr()?.as_pathname(), Some(dir.join("sock").as_path()));
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
         UnixDatagram::try_from(unet::UnixDatagram::bind(path)?)
     }
@@ -327,6 +649,16 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::os::unix::net::UnixDatagram;
+    ///
+    /// let sock = UnixDatagram::unbound()?;
+    /// assert!(sock.local_addr()?.is_unnamed());
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn unbound() -> io::Result<UnixDatagram> {
         UnixDatagram::try_from(unet::UnixDatagram::unbound()?)
     }
@@ -358,6 +690,23 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::os::unix::net::UnixDatagram;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("gt-doc-dconnect-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let server = UnixDatagram::bind(dir.join("sock"))?;
+    /// let client = UnixDatagram::unbound()?;
+    /// client.connect(dir.join("sock"))?;
+    /// client.send(b"hello")?; // to the connected address
+    /// let mut buf = [0; 8];
+    /// assert_eq!(server.recv(&mut buf)?, 5);
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn connect<P: AsRef<Path>>(&self, path: P) -> io::Result<()> {
         self.inner.get_ref().connect(path)
     }
@@ -367,6 +716,23 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::os::unix::net::UnixDatagram;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("gt-doc-sendto-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let server = UnixDatagram::bind(dir.join("sock"))?;
+    /// let client = UnixDatagram::unbound()?;
+    /// assert_eq!(client.send_to(b"hello", dir.join("sock"))?, 5);
+    /// let mut buf = [0; 8];
+    /// let n = server.recv(&mut buf)?;
+    /// assert_eq!(&buf[..n], b"hello");
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn send_to<P: AsRef<Path>>(&self, buf: &[u8], path: P) -> io::Result<usize> {
         let path = path.as_ref();
         self.inner.write_with(|s| s.send_to(buf, path))
@@ -377,6 +743,23 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// The OS error; `WouldBlock` when the read timeout expires.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::os::unix::net::UnixDatagram;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("gt-doc-recvfrom-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let (a, b) = (dir.join("a"), dir.join("b"));
+    /// let (sa, sb) = (UnixDatagram::bind(&a)?, UnixDatagram::bind(&b)?);
+    /// sa.send_to(b"hi", &b)?;
+    /// let mut buf = [0; 8];
+    /// let (n, from) = sb.recv_from(&mut buf)?;
+    /// assert_eq!((&buf[..n], from.as_pathname()), (&b"hi"[..], Some(a.as_path())));
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.inner.read_with(|s| s.recv_from(buf))
     }
@@ -386,6 +769,19 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::os::unix::net::UnixDatagram;
+    ///
+    /// let (a, b) = UnixDatagram::pair()?;
+    /// assert_eq!(a.send(b"abc")?, 3);
+    /// let mut buf = [0; 8];
+    /// let n = b.recv(&mut buf)?;
+    /// assert_eq!(&buf[..n], b"abc");
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.inner.write_with(|s| s.send(buf))
     }
@@ -395,6 +791,20 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// The OS error; `WouldBlock` when the read timeout expires.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::os::unix::net::UnixDatagram;
+    ///
+    /// let (a, b) = UnixDatagram::pair()?;
+    /// let sender = greenthread::spawn(move || a.send(b"late"));
+    /// let mut buf = [0; 8];
+    /// let n = b.recv(&mut buf)?; // parks until the datagram arrives
+    /// assert_eq!(&buf[..n], b"late");
+    /// sender.join().unwrap()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read_with(|s| s.recv(buf))
     }
