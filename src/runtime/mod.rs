@@ -66,6 +66,19 @@ pub struct Runtime {
 }
 
 /// Configures a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// let rt = greenthread::Runtime::builder()
+///     .workers(2)
+///     .stack_size(128 * 1024)
+///     .thread_name("app".into())
+///     .build()?;
+/// assert_eq!(rt.workers(), 2);
+/// assert_eq!(rt.block_on(|| "done"), "done");
+/// # std::io::Result::Ok(())
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a Builder does nothing until build is called"]
 pub struct Builder {

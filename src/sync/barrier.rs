@@ -39,6 +39,13 @@ struct State {
 }
 
 /// What [`Barrier::wait`] returns: exactly one waiter of each round is the leader.
+///
+/// # Examples
+///
+/// ```
+/// let r: greenthread::sync::BarrierWaitResult = greenthread::sync::Barrier::new(1).wait();
+/// assert!(r.is_leader());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BarrierWaitResult(bool);
 

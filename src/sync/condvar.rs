@@ -20,6 +20,17 @@ use crate::sync::waiter::{CHOSEN, Waiter};
 const NOTIFIED: usize = CHOSEN;
 
 /// Whether a timed wait on a [`Condvar`] returned because its time ran out.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use greenthread::sync::{Condvar, Mutex, WaitTimeoutResult};
+///
+/// let (m, cv) = (Mutex::new(()), Condvar::new());
+/// let r: WaitTimeoutResult = cv.wait_for(&mut m.lock(), Duration::from_millis(1));
+/// assert!(r.timed_out());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitTimeoutResult(bool);
 

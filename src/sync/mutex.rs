@@ -294,6 +294,20 @@ unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 /// Proof of holding a [`Mutex`]; dereferences to the data, unlocks on drop.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::sync::{Mutex, MutexGuard};
+///
+/// let m = Mutex::new(vec![1]);
+/// {
+///     let mut g: MutexGuard<'_, Vec<i32>> = m.lock();
+///     g.push(2); // derefs to the data
+/// } // unlocked here
+/// assert!(!m.is_locked());
+/// assert_eq!(*m.lock(), [1, 2]);
+/// ```
 #[must_use = "if unused the Mutex will immediately unlock"]
 pub struct MutexGuard<'a, T: ?Sized> {
     pub(crate) mutex: &'a Mutex<T>,

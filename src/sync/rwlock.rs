@@ -54,6 +54,18 @@ unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
 unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 
 /// Shared access to an [`RwLock`]'s data; releases on drop.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::sync::{RwLock, RwLockReadGuard};
+///
+/// let lock = RwLock::new(3);
+/// let r: RwLockReadGuard<'_, i32> = lock.read();
+/// assert_eq!(*r, 3);
+/// drop(r); // released: a writer may enter
+/// assert!(lock.try_write().is_some());
+/// ```
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
@@ -61,6 +73,19 @@ pub struct RwLockReadGuard<'a, T: ?Sized> {
 }
 
 /// Exclusive access to an [`RwLock`]'s data; releases on drop.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::sync::{RwLock, RwLockWriteGuard};
+///
+/// let lock = RwLock::new(3);
+/// let mut w: RwLockWriteGuard<'_, i32> = lock.write();
+/// *w += 1;
+/// assert!(lock.try_read().is_none());
+/// drop(w);
+/// assert_eq!(*lock.read(), 4);
+/// ```
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,

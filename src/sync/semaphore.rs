@@ -53,6 +53,18 @@ struct Inner {
 }
 
 /// A permit of a [`Semaphore`], given back when dropped.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::sync::{Semaphore, SemaphoreGuard};
+///
+/// let sem = Semaphore::new(1);
+/// let permit: SemaphoreGuard<'_> = sem.acquire();
+/// assert_eq!(sem.available_permits(), 0);
+/// drop(permit);
+/// assert_eq!(sem.available_permits(), 1);
+/// ```
 #[must_use = "the permit is released at once if the guard is not kept"]
 pub struct SemaphoreGuard<'a> {
     sem: &'a Semaphore,
