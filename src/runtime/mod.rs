@@ -66,6 +66,19 @@ pub struct Runtime {
 }
 
 /// Configures a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// let rt = greenthread::Runtime::builder()
+///     .workers(2)
+///     .stack_size(128 * 1024)
+///     .thread_name("app".into())
+///     .build()?;
+/// assert_eq!(rt.workers(), 2);
+/// assert_eq!(rt.block_on(|| "done"), "done");
+/// # std::io::Result::Ok(())
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a Builder does nothing until build is called"]
 pub struct Builder {
@@ -88,6 +101,19 @@ impl Default for Builder {
 
 impl Builder {
     /// The number of worker OS threads (default: the available parallelism).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = greenthread::Runtime::builder()
+    ///     .workers(1)
+    ///     .thread_name("my-pool".to_string())
+    ///     .build()?;
+    /// assert_eq!(rt.workers(), 1);
+    /// let name = rt.block_on(|| std::thread::current().name().map(String::from));
+    /// assert_eq!(name.as_deref(), Some("my-pool-0"));
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn workers(mut self, n: usize) -> Builder {
         self.workers = Some(n);
         self
@@ -96,6 +122,15 @@ impl Builder {
     /// The default stack size of this runtime's green threads (default 256 KiB), rounded up
     /// to whole pages and at least 16 KiB. `thread::Builder::stack_size` overrides it per
     /// green thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = greenthread::Runtime::builder().workers(1).stack_size(64 * 1024).build()?;
+    /// let v = rt.block_on(|| [7u8; 16 * 1024].iter().map(|&b| b as u32).sum::<u32>());
+    /// assert_eq!(v, 7 * 16 * 1024);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn stack_size(mut self, bytes: usize) -> Builder {
         self.stack_size = bytes;
         self
@@ -103,6 +138,15 @@ impl Builder {
 
     /// The name prefix of the worker OS threads (default `greenthread-worker`; workers are
     /// named `<prefix>-0`, `<prefix>-1`, ...).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = greenthread::Runtime::builder().workers(1).thread_name("io".into()).build()?;
+    /// let name = rt.block_on(|| std::thread::current().name().map(String::from));
+    /// assert_eq!(name.as_deref(), Some("io-0"));
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn thread_name(mut self, name: String) -> Builder {
         self.thread_name = name;
         self
@@ -113,6 +157,14 @@ impl Builder {
     /// stacks are always compact: two kernel mappings per 128 MiB slab instead of two per
     /// stack, for millions of green threads, with overflow caught by a canary at the next
     /// switch instead of at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = greenthread::Runtime::builder().workers(1).guard_pages(false).build()?;
+    /// assert_eq!(rt.block_on(|| 1 + 1), 2);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn guard_pages(mut self, guard: bool) -> Builder {
         self.guard_pages = guard;
         self
@@ -124,6 +176,19 @@ impl Builder {
     ///
     /// `InvalidInput` for zero workers or an absurd stack size; the OS error if the reactor
     /// or a worker thread cannot be created (the workers already started are stopped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use greenthread::Runtime;
+    ///
+    /// let rt = Runtime::builder().workers(2).build()?;
+    /// assert_eq!(rt.workers(), 2);
+    /// let err = Runtime::builder().workers(0).build().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn build(self) -> io::Result<Runtime> {
         let workers = match self.workers {
             Some(0) => {
@@ -169,16 +234,41 @@ impl Runtime {
     /// # Errors
     ///
     /// As [`Builder::build`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = greenthread::Runtime::new()?;
+    /// assert!(rt.workers() >= 1);
+    /// assert_eq!(rt.block_on(|| 6 * 7), 42);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn new() -> io::Result<Runtime> {
         Runtime::builder().build()
     }
 
     /// A builder to configure a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = greenthread::Runtime::builder().workers(1).build()?;
+    /// assert_eq!(rt.spawn(|| "hi").join().unwrap(), "hi");
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn builder() -> Builder {
         Builder::default()
     }
 
     /// The number of worker OS threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = greenthread::Runtime::builder().workers(3).build()?;
+    /// assert_eq!(rt.workers(), 3);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn workers(&self) -> usize {
         self.shared.config.workers
     }
@@ -191,6 +281,16 @@ impl Runtime {
     /// error instead).
     ///
     /// [`block_on`]: Runtime::block_on
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = greenthread::Runtime::new()?;
+    /// let handles: Vec<_> = (0..4).map(|i| rt.spawn(move || i * 10)).collect();
+    /// let sum: i32 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    /// assert_eq!(sum, 60);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn spawn<F, T>(&self, f: F) -> JoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,

@@ -54,11 +54,29 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use parking_lot::Mutex;
 
 /// The stack size of a green thread unless its `Builder` or runtime says otherwise.
+///
+/// # Examples
+///
+/// ```
+/// let big = greenthread::Builder::new().stack_size(4 * greenthread::DEFAULT_STACK_SIZE);
+/// assert_eq!(big.spawn(|| 1)?.join().unwrap(), 1);
+/// # std::io::Result::Ok(())
+/// ```
 pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
 
 /// The smallest stack handed out; smaller requests are rounded up (as std does with
 /// `PTHREAD_STACK_MIN`). The runtime's own frames, a panic message and a formatted write
 /// need a few KiB.
+///
+/// # Examples
+///
+/// ```
+/// assert!(greenthread::MIN_STACK_SIZE <= greenthread::DEFAULT_STACK_SIZE);
+/// // Smaller requests are rounded up to MIN_STACK_SIZE.
+/// let h = greenthread::Builder::new().stack_size(1).spawn(|| 2 + 2)?;
+/// assert_eq!(h.join().unwrap(), 4);
+/// # std::io::Result::Ok(())
+/// ```
 pub const MIN_STACK_SIZE: usize = 16 * 1024;
 
 /// Bytes at the bottom of a compact stack that must stay zero.

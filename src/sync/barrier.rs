@@ -39,11 +39,25 @@ struct State {
 }
 
 /// What [`Barrier::wait`] returns: exactly one waiter of each round is the leader.
+///
+/// # Examples
+///
+/// ```
+/// let r: greenthread::sync::BarrierWaitResult = greenthread::sync::Barrier::new(1).wait();
+/// assert!(r.is_leader());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BarrierWaitResult(bool);
 
 impl BarrierWaitResult {
     /// Whether this thread was the leader (the last to arrive) of its round.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = greenthread::sync::Barrier::new(1);
+    /// assert!(b.wait().is_leader());
+    /// ```
     pub fn is_leader(&self) -> bool {
         self.0
     }
@@ -51,6 +65,14 @@ impl BarrierWaitResult {
 
 impl Barrier {
     /// A barrier that releases its waiters each time `n` have arrived (`n == 0` acts as 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = greenthread::sync::Barrier::new(1);
+    /// assert!(b.wait().is_leader());
+    /// assert!(b.wait().is_leader()); // reusable: a new round each time
+    /// ```
     pub fn new(n: usize) -> Barrier {
         Barrier {
             n,
@@ -63,6 +85,19 @@ impl Barrier {
     }
 
     /// Waits until `n` threads have called `wait` in this round.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use greenthread::sync::Barrier;
+    ///
+    /// let b = Arc::new(Barrier::new(2));
+    /// let b2 = b.clone();
+    /// let h = greenthread::spawn(move || b2.wait().is_leader());
+    /// let me = b.wait().is_leader();
+    /// assert!(me != h.join().unwrap()); // exactly one leader
+    /// ```
     pub fn wait(&self) -> BarrierWaitResult {
         let mut st = self.state.lock();
         st.arrived += 1;

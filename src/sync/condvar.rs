@@ -20,11 +20,32 @@ use crate::sync::waiter::{CHOSEN, Waiter};
 const NOTIFIED: usize = CHOSEN;
 
 /// Whether a timed wait on a [`Condvar`] returned because its time ran out.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use greenthread::sync::{Condvar, Mutex, WaitTimeoutResult};
+///
+/// let (m, cv) = (Mutex::new(()), Condvar::new());
+/// let r: WaitTimeoutResult = cv.wait_for(&mut m.lock(), Duration::from_millis(1));
+/// assert!(r.timed_out());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitTimeoutResult(bool);
 
 impl WaitTimeoutResult {
     /// `true` if the wait ended because the timeout elapsed (not a notification).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::sync::{Condvar, Mutex};
+    ///
+    /// let (m, cv) = (Mutex::new(()), Condvar::new());
+    /// assert!(cv.wait_for(&mut m.lock(), Duration::from_millis(1)).timed_out());
+    /// ```
     pub fn timed_out(&self) -> bool {
         self.0
     }
@@ -62,6 +83,15 @@ pub struct Condvar {
 
 impl Condvar {
     /// A condition variable with no waiters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::sync::Condvar;
+    ///
+    /// static CV: Condvar = Condvar::new();
+    /// assert!(!CV.notify_one()); // nobody waits
+    /// ```
     pub const fn new() -> Condvar {
         Condvar {
             queue: crate::loom::sync::Mutex::new(VecDeque::new()),
@@ -71,6 +101,21 @@ impl Condvar {
     /// Unlocks the guard's mutex, waits for a notification, and locks it again.
     ///
     /// May return without a notification (spuriously), so wait in a loop on a condition.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use greenthread::sync::{Condvar, Mutex};
+    ///
+    /// let pair = Arc::new((Mutex::new(false), Condvar::new()));
+    /// let p = pair.clone();
+    /// greenthread::spawn(move || { *p.0.lock() = true; p.1.notify_one(); });
+    /// let mut ready = pair.0.lock();
+    /// while !*ready {
+    ///     pair.1.wait(&mut ready);
+    /// }
+    /// ```
     pub fn wait<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>) {
         self.wait_until_internal(guard, None);
     }
@@ -96,6 +141,18 @@ impl Condvar {
     }
 
     /// Like [`wait`](Self::wait), giving up at `deadline`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use greenthread::sync::{Condvar, Mutex};
+    ///
+    /// let (m, cv) = (Mutex::new(()), Condvar::new());
+    /// let deadline = Instant::now() + Duration::from_millis(5);
+    /// assert!(cv.wait_until(&mut m.lock(), deadline).timed_out());
+    /// assert!(Instant::now() >= deadline);
+    /// ```
     pub fn wait_until<T: ?Sized>(
         &self,
         guard: &mut MutexGuard<'_, T>,
@@ -105,6 +162,20 @@ impl Condvar {
     }
 
     /// Waits while `condition` holds (checked first, under the lock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use greenthread::sync::{Condvar, Mutex};
+    ///
+    /// let pair = Arc::new((Mutex::new(0), Condvar::new()));
+    /// let p = pair.clone();
+    /// greenthread::spawn(move || { *p.0.lock() = 3; p.1.notify_all(); });
+    /// let mut n = pair.0.lock();
+    /// pair.1.wait_while(&mut n, |n| *n == 0);
+    /// assert_eq!(*n, 3);
+    /// ```
     pub fn wait_while<T: ?Sized, F>(&self, guard: &mut MutexGuard<'_, T>, mut condition: F)
     where
         F: FnMut(&mut T) -> bool,
@@ -116,6 +187,19 @@ impl Condvar {
 
     /// Like [`wait_while`](Self::wait_while), giving up after `timeout`; the result says
     /// whether it timed out with the condition still holding.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::sync::{Condvar, Mutex};
+    ///
+    /// let (m, cv) = (Mutex::new(0), Condvar::new());
+    /// let mut g = m.lock();
+    /// assert!(cv.wait_while_for(&mut g, |n| *n == 0, Duration::from_millis(5)).timed_out());
+    /// // A condition that is already false returns at once.
+    /// assert!(!cv.wait_while_for(&mut g, |n| *n != 0, Duration::from_secs(10)).timed_out());
+    /// ```
     pub fn wait_while_for<T: ?Sized, F>(
         &self,
         guard: &mut MutexGuard<'_, T>,
@@ -156,6 +240,15 @@ impl Condvar {
     }
 
     /// Wakes one waiter, the longest waiting; returns whether there was one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::sync::Condvar;
+    ///
+    /// let cv = Condvar::new();
+    /// assert!(!cv.notify_one()); // no waiter to wake
+    /// ```
     #[inline]
     pub fn notify_one(&self) -> bool {
         let mut queue = self.queue.lock();
@@ -170,6 +263,15 @@ impl Condvar {
     }
 
     /// Wakes every waiter; returns how many there were.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::sync::Condvar;
+    ///
+    /// let cv = Condvar::new();
+    /// assert_eq!(cv.notify_all(), 0); // no waiters yet
+    /// ```
     pub fn notify_all(&self) -> usize {
         let waiters = std::mem::take(&mut *self.queue.lock());
         let mut n = 0;

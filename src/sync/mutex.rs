@@ -294,6 +294,20 @@ unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 /// Proof of holding a [`Mutex`]; dereferences to the data, unlocks on drop.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::sync::{Mutex, MutexGuard};
+///
+/// let m = Mutex::new(vec![1]);
+/// {
+///     let mut g: MutexGuard<'_, Vec<i32>> = m.lock();
+///     g.push(2); // derefs to the data
+/// } // unlocked here
+/// assert!(!m.is_locked());
+/// assert_eq!(*m.lock(), [1, 2]);
+/// ```
 #[must_use = "if unused the Mutex will immediately unlock"]
 pub struct MutexGuard<'a, T: ?Sized> {
     pub(crate) mutex: &'a Mutex<T>,
@@ -306,6 +320,16 @@ unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
 
 impl<T> Mutex<T> {
     /// A new, unlocked mutex holding `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::sync::Mutex;
+    ///
+    /// static COUNT: Mutex<u32> = Mutex::new(0);
+    /// *COUNT.lock() += 1;
+    /// assert_eq!(*COUNT.lock(), 1);
+    /// ```
     pub const fn new(value: T) -> Mutex<T> {
         Mutex {
             raw: RawMutex::new(),
@@ -314,6 +338,14 @@ impl<T> Mutex<T> {
     }
 
     /// Consumes the mutex, returning the data.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = greenthread::sync::Mutex::new(vec![1]);
+    /// m.lock().push(2);
+    /// assert_eq!(m.into_inner(), [1, 2]);
+    /// ```
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
@@ -324,6 +356,19 @@ impl<T: ?Sized> Mutex<T> {
     /// it is available.
     ///
     /// Not reentrant: locking twice on one thread deadlocks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use greenthread::sync::Mutex;
+    ///
+    /// let m = Arc::new(Mutex::new(0));
+    /// let m2 = m.clone();
+    /// greenthread::spawn(move || *m2.lock() += 1).join().unwrap();
+    /// *m.lock() += 1;
+    /// assert_eq!(*m.lock(), 2);
+    /// ```
     #[inline]
     pub fn lock(&self) -> MutexGuard<'_, T> {
         self.raw.lock();
@@ -362,6 +407,17 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Locks the mutex, waiting until `deadline` at the latest.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let m = greenthread::sync::Mutex::new(());
+    /// let g = m.lock();
+    /// assert!(m.try_lock_until(Instant::now() + Duration::from_millis(5)).is_none());
+    /// drop(g);
+    /// assert!(m.try_lock_until(Instant::now()).is_some());
+    /// ```
     pub fn try_lock_until(&self, deadline: Instant) -> Option<MutexGuard<'_, T>> {
         self.raw
             .try_lock_until(Some(deadline))
@@ -369,11 +425,29 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// A mutable reference to the data; no locking needed, the borrow proves exclusivity.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut m = greenthread::sync::Mutex::new(1);
+    /// *m.get_mut() += 1;
+    /// assert_eq!(*m.lock(), 2);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }
 
     /// Whether the mutex is locked right now (the answer may be stale at once).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = greenthread::sync::Mutex::new(());
+    /// let g = m.lock();
+    /// assert!(m.is_locked());
+    /// drop(g);
+    /// assert!(!m.is_locked());
+    /// ```
     pub fn is_locked(&self) -> bool {
         self.raw.state.load(Ordering::Relaxed) & LOCKED != 0
     }

@@ -54,6 +54,18 @@ unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
 unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 
 /// Shared access to an [`RwLock`]'s data; releases on drop.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::sync::{RwLock, RwLockReadGuard};
+///
+/// let lock = RwLock::new(3);
+/// let r: RwLockReadGuard<'_, i32> = lock.read();
+/// assert_eq!(*r, 3);
+/// drop(r); // released: a writer may enter
+/// assert!(lock.try_write().is_some());
+/// ```
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
@@ -61,6 +73,19 @@ pub struct RwLockReadGuard<'a, T: ?Sized> {
 }
 
 /// Exclusive access to an [`RwLock`]'s data; releases on drop.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::sync::{RwLock, RwLockWriteGuard};
+///
+/// let lock = RwLock::new(3);
+/// let mut w: RwLockWriteGuard<'_, i32> = lock.write();
+/// *w += 1;
+/// assert!(lock.try_read().is_none());
+/// drop(w);
+/// assert_eq!(*lock.read(), 4);
+/// ```
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
@@ -74,6 +99,15 @@ unsafe impl<T: ?Sized + Sync> Sync for RwLockWriteGuard<'_, T> {}
 
 impl<T> RwLock<T> {
     /// A new, unlocked lock holding `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::sync::RwLock;
+    ///
+    /// static CONFIG: RwLock<u32> = RwLock::new(8);
+    /// assert_eq!(*CONFIG.read(), 8);
+    /// ```
     pub const fn new(value: T) -> RwLock<T> {
         RwLock {
             state: Mutex::new(State {
@@ -88,6 +122,14 @@ impl<T> RwLock<T> {
     }
 
     /// Consumes the lock, returning the data.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = greenthread::sync::RwLock::new(String::from("a"));
+    /// lock.write().push('b');
+    /// assert_eq!(lock.into_inner(), "ab");
+    /// ```
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
@@ -95,6 +137,14 @@ impl<T> RwLock<T> {
 
 impl<T: ?Sized> RwLock<T> {
     /// Locks for reading, waiting while a writer holds or waits for the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = greenthread::sync::RwLock::new(1);
+    /// let (r1, r2) = (lock.read(), lock.read()); // many readers at once
+    /// assert_eq!(*r1 + *r2, 2);
+    /// ```
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
         let mut st = self.state.lock();
         self.readers_cv
@@ -104,6 +154,16 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Locks for reading if that is possible right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = greenthread::sync::RwLock::new(1);
+    /// let w = lock.write();
+    /// assert!(lock.try_read().is_none());
+    /// drop(w);
+    /// assert_eq!(*lock.try_read().unwrap(), 1);
+    /// ```
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
         let mut st = self.state.lock();
         if st.writer || st.waiting_writers > 0 {
@@ -114,6 +174,19 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Locks for writing, waiting until no reader or writer holds the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use greenthread::sync::RwLock;
+    ///
+    /// let lock = Arc::new(RwLock::new(0));
+    /// let l2 = lock.clone();
+    /// greenthread::spawn(move || *l2.write() += 1).join().unwrap();
+    /// *lock.write() += 1;
+    /// assert_eq!(*lock.read(), 2);
+    /// ```
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
         let mut st = self.state.lock();
         if st.writer || st.readers > 0 {
@@ -130,6 +203,17 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Locks for writing if that is possible right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = greenthread::sync::RwLock::new(1);
+    /// let r = lock.read();
+    /// assert!(lock.try_write().is_none());
+    /// drop(r);
+    /// *lock.try_write().unwrap() = 2;
+    /// assert_eq!(*lock.read(), 2);
+    /// ```
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
         let mut st = self.state.lock();
         if st.writer || st.readers > 0 {
@@ -140,6 +224,14 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// A mutable reference to the data; the borrow proves exclusivity.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut lock = greenthread::sync::RwLock::new(1);
+    /// *lock.get_mut() = 5;
+    /// assert_eq!(*lock.read(), 5);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }

@@ -53,6 +53,18 @@ struct Inner {
 }
 
 /// A permit of a [`Semaphore`], given back when dropped.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::sync::{Semaphore, SemaphoreGuard};
+///
+/// let sem = Semaphore::new(1);
+/// let permit: SemaphoreGuard<'_> = sem.acquire();
+/// assert_eq!(sem.available_permits(), 0);
+/// drop(permit);
+/// assert_eq!(sem.available_permits(), 1);
+/// ```
 #[must_use = "the permit is released at once if the guard is not kept"]
 pub struct SemaphoreGuard<'a> {
     sem: &'a Semaphore,
@@ -60,6 +72,15 @@ pub struct SemaphoreGuard<'a> {
 
 impl Semaphore {
     /// A semaphore with `permits` permits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::sync::Semaphore;
+    ///
+    /// static LIMIT: Semaphore = Semaphore::new(2);
+    /// assert_eq!(LIMIT.available_permits(), 2);
+    /// ```
     pub const fn new(permits: usize) -> Semaphore {
         Semaphore {
             inner: parking_lot::Mutex::new(Inner {
@@ -70,11 +91,32 @@ impl Semaphore {
     }
 
     /// Takes a permit, waiting until one is available.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = greenthread::sync::Semaphore::new(1);
+    /// {
+    ///     let _permit = sem.acquire();
+    ///     assert_eq!(sem.available_permits(), 0);
+    /// }
+    /// assert_eq!(sem.available_permits(), 1); // given back on drop
+    /// ```
     pub fn acquire(&self) -> SemaphoreGuard<'_> {
         self.acquire_until(None).expect("no deadline")
     }
 
     /// Takes a permit if one is available right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = greenthread::sync::Semaphore::new(1);
+    /// let p = sem.try_acquire().unwrap();
+    /// assert!(sem.try_acquire().is_none());
+    /// drop(p);
+    /// assert!(sem.try_acquire().is_some());
+    /// ```
     pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
         let mut inner = self.inner.lock();
         // Waiters first: a free permit with waiters queued is already promised.
@@ -87,6 +129,16 @@ impl Semaphore {
     }
 
     /// Takes a permit, waiting at most `timeout`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let sem = greenthread::sync::Semaphore::new(0);
+    /// assert!(sem.try_acquire_for(Duration::from_millis(5)).is_none());
+    /// sem.add_permits(1);
+    /// assert!(sem.try_acquire_for(Duration::from_millis(5)).is_some());
+    /// ```
     pub fn try_acquire_for(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
         self.acquire_until(Instant::now().checked_add(timeout))
     }
@@ -125,6 +177,20 @@ impl Semaphore {
     }
 
     /// Adds `n` permits (waking waiters as needed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use greenthread::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(0));
+    /// let s2 = sem.clone();
+    /// let h = greenthread::spawn(move || s2.acquire().forget());
+    /// sem.add_permits(1); // wakes the waiter
+    /// h.join().unwrap();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// ```
     pub fn add_permits(&self, n: usize) {
         let mut woken = Vec::new();
         {
@@ -146,6 +212,14 @@ impl Semaphore {
     }
 
     /// The number of permits free right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = greenthread::sync::Semaphore::new(3);
+    /// let _p = sem.acquire();
+    /// assert_eq!(sem.available_permits(), 2);
+    /// ```
     pub fn available_permits(&self) -> usize {
         self.inner.lock().permits
     }
@@ -153,6 +227,14 @@ impl Semaphore {
 
 impl SemaphoreGuard<'_> {
     /// Drops the guard without giving its permit back (the semaphore has one fewer).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = greenthread::sync::Semaphore::new(2);
+    /// sem.acquire().forget();
+    /// assert_eq!(sem.available_permits(), 1); // one permit gone for good
+    /// ```
     pub fn forget(self) {
         std::mem::forget(self);
     }

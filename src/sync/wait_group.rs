@@ -44,6 +44,13 @@ struct Inner {
 
 impl WaitGroup {
     /// A wait group with one participant (the returned value).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let wg = greenthread::sync::WaitGroup::new();
+    /// wg.wait(); // the only participant: returns at once
+    /// ```
     pub fn new() -> WaitGroup {
         WaitGroup {
             inner: Arc::new(Inner {
@@ -54,6 +61,20 @@ impl WaitGroup {
     }
 
     /// Drops this participant and waits until every other one is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    ///
+    /// let wg = greenthread::sync::WaitGroup::new();
+    /// let done = Arc::new(AtomicBool::new(false));
+    /// let (wg2, d2) = (wg.clone(), done.clone());
+    /// greenthread::spawn(move || { d2.store(true, Ordering::SeqCst); drop(wg2); });
+    /// wg.wait();
+    /// assert!(done.load(Ordering::SeqCst));
+    /// ```
     pub fn wait(self) {
         let inner = self.inner.clone();
         drop(self);

@@ -35,12 +35,29 @@ pub struct Builder {
 
 impl Builder {
     /// A builder with no name, the runtime's default stack size, free to migrate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let h = greenthread::Builder::new().spawn(|| 1 + 1)?;
+    /// assert_eq!(h.join().unwrap(), 2);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn new() -> Builder {
         Builder::default()
     }
 
     /// Names the green thread. The name shows in panic messages, overflow reports and
     /// [`Thread::name`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let h = greenthread::Builder::new().name("parser".into()).spawn(|| ())?;
+    /// assert_eq!(h.thread().name(), Some("parser"));
+    /// h.join().unwrap();
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn name(mut self, name: String) -> Builder {
         self.name = Some(name);
         self
@@ -51,6 +68,16 @@ impl Builder {
     /// The default is the runtime's (256 KiB unless `Runtime::builder().stack_size` says
     /// otherwise). Memory is committed only as the stack is used, so a large stack costs
     /// address space, not RAM.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let h = greenthread::Builder::new()
+    ///     .stack_size(1024 * 1024)
+    ///     .spawn(|| [1u8; 256 * 1024].iter().map(|&b| b as usize).sum::<usize>())?;
+    /// assert_eq!(h.join().unwrap(), 256 * 1024);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn stack_size(mut self, size: usize) -> Builder {
         self.stack_size = Some(size);
         self
@@ -99,6 +126,16 @@ impl Builder {
     ///
     /// `InvalidInput` if the stack size is absurd; the `mmap` error (`OutOfMemory`) if its
     /// stack cannot be mapped. Nothing is spawned then, and `f` is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let h = greenthread::Builder::new().name("adder".into()).spawn(|| 40 + 2)?;
+    /// assert_eq!(h.join().unwrap(), 42);
+    /// // An absurd stack size is an error, not a panic.
+    /// assert!(greenthread::Builder::new().stack_size(usize::MAX).spawn(|| ()).is_err());
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -112,6 +149,19 @@ impl Builder {
     /// # Errors
     ///
     /// As [`Builder::spawn`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut data = vec![1, 2, 3];
+    /// greenthread::scope(|s| {
+    ///     greenthread::Builder::new()
+    ///         .name("pusher".into())
+    ///         .spawn_scoped(s, || data.push(4))
+    ///         .unwrap();
+    /// });
+    /// assert_eq!(data, [1, 2, 3, 4]);
+    /// ```
     pub fn spawn_scoped<'scope, 'env, F, T>(
         self,
         scope: &'scope Scope<'scope, 'env>,

@@ -173,6 +173,13 @@ impl<T> JoinInner<'_, T> {
 /// An owned permission to join a green thread, like `std::thread::JoinHandle`.
 ///
 /// Dropping it detaches the green thread: it runs on, and its result is dropped.
+///
+/// # Examples
+///
+/// ```
+/// let h: greenthread::JoinHandle<u8> = greenthread::spawn(|| 7);
+/// assert_eq!(h.join().unwrap(), 7);
+/// ```
 pub struct JoinHandle<T>(pub(crate) JoinInner<'static, T>);
 
 impl<T> JoinHandle<T> {
@@ -201,11 +208,30 @@ impl<T> JoinHandle<T> {
     }
 
     /// The green thread's handle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let h = greenthread::Builder::new().name("t".into()).spawn(greenthread::current)?;
+    /// let id = h.thread().id();
+    /// assert_eq!(h.join().unwrap().id(), id);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn thread(&self) -> &Thread {
         &self.0.thread
     }
 
     /// Whether the green thread has finished (its result is ready), without blocking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let h = greenthread::spawn(|| 1);
+    /// while !h.is_finished() {
+    ///     greenthread::yield_now();
+    /// }
+    /// assert_eq!(h.join().unwrap(), 1); // ready: join does not wait
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.0.is_finished()
     }

@@ -59,11 +59,34 @@ std::thread_local! {
 /// A key for green-thread-local storage, declared with
 /// [`greenthread::thread_local!`](crate::thread_local). The counterpart of
 /// `std::thread::LocalKey`.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::Cell;
+///
+/// greenthread::thread_local!(static ID: Cell<u32> = Cell::new(0));
+///
+/// ID.with(|id| id.set(1));
+/// let other = greenthread::spawn(|| ID.with(Cell::get)).join().unwrap();
+/// assert_eq!(other, 0); // a new green thread starts with a fresh value
+/// assert_eq!(ID.with(Cell::get), 1);
+/// ```
 pub struct LocalKey<T: 'static> {
     init: fn() -> T,
 }
 
 /// The error of [`LocalKey::try_with`] on an OS thread whose locals are being destroyed.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::Cell;
+///
+/// greenthread::thread_local!(static N: Cell<u32> = Cell::new(3));
+/// let r: Result<u32, greenthread::AccessError> = N.try_with(Cell::get);
+/// assert_eq!(r, Ok(3));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AccessError;
@@ -129,6 +152,15 @@ impl<T: 'static> LocalKey<T> {
     /// # Errors
     ///
     /// [`AccessError`] during the destruction of a plain OS thread's locals.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// greenthread::thread_local!(static NAME: String = String::from("local"));
+    ///
+    /// let len = greenthread::spawn(|| NAME.try_with(|s| s.len())).join().unwrap();
+    /// assert_eq!(len, Ok(5));
+    /// ```
     pub fn try_with<F, R>(&'static self, f: F) -> Result<R, AccessError>
     where
         F: FnOnce(&T) -> R,

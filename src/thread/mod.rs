@@ -42,6 +42,15 @@ use parker::Wake;
 /// A unique identifier of a green thread or an OS thread, like `std::thread::ThreadId`.
 ///
 /// Ids are never reused within a process, and green threads and OS threads share one space.
+///
+/// # Examples
+///
+/// ```
+/// let a = greenthread::spawn(|| greenthread::current().id()).join().unwrap();
+/// let b = greenthread::spawn(|| greenthread::current().id()).join().unwrap();
+/// assert_ne!(a, b); // never reused
+/// assert_ne!(a, greenthread::current().id());
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ThreadId(NonZeroU64);
 
@@ -53,6 +62,14 @@ impl ThreadId {
     }
 
     /// The id as a number (unique per process, never 0).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let id = greenthread::current().id();
+    /// assert_ne!(id.as_u64(), 0);
+    /// assert_eq!(id.as_u64(), greenthread::current().id().as_u64());
+    /// ```
     pub fn as_u64(&self) -> u64 {
         self.0.get()
     }
@@ -68,6 +85,16 @@ impl fmt::Debug for ThreadId {
 ///
 /// Obtained from [`current`] or [`JoinHandle::thread`]. Cheap to clone, `Send` and `Sync`:
 /// any thread, green or not, may [`unpark`](Thread::unpark) any other.
+///
+/// # Examples
+///
+/// ```
+/// let h = greenthread::Builder::new().name("w".into()).spawn(greenthread::current)?;
+/// let t: greenthread::Thread = h.join().unwrap();
+/// assert_eq!(t.name(), Some("w"));
+/// t.unpark(); // unparking a finished green thread does nothing
+/// # std::io::Result::Ok(())
+/// ```
 #[derive(Clone)]
 pub struct Thread {
     inner: Inner,
@@ -106,6 +133,16 @@ impl Thread {
     }
 
     /// The thread's name, if it was given one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let h = greenthread::Builder::new().name("named".into()).spawn(|| ())?;
+    /// assert_eq!(h.thread().name(), Some("named"));
+    /// let h = greenthread::spawn(|| ());
+    /// assert_eq!(h.thread().name(), None);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn name(&self) -> Option<&str> {
         match &self.inner {
             Inner::Green(t) => t.name(),
@@ -364,6 +401,16 @@ pub fn sleep(dur: Duration) {
 }
 
 /// Puts the current thread to sleep until `deadline`, like `std::thread::sleep_until`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let deadline = Instant::now() + Duration::from_millis(5);
+/// greenthread::spawn(move || greenthread::sleep_until(deadline)).join().unwrap();
+/// assert!(Instant::now() >= deadline);
+/// ```
 pub fn sleep_until(deadline: Instant) {
     let Some(task) = current_task() else {
         let now = Instant::now();

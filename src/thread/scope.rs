@@ -13,6 +13,18 @@ use std::thread::Result;
 use super::{Builder, JoinInner, Thread, block, current};
 
 /// A scope to spawn scoped green threads in; see [`scope`].
+///
+/// # Examples
+///
+/// ```
+/// let v = vec![1, 2, 3];
+/// let (a, b) = greenthread::scope(|s: &greenthread::Scope<'_, '_>| {
+///     let a = s.spawn(|| v[0]);
+///     let b = s.spawn(|| v[2]);
+///     (a.join().unwrap(), b.join().unwrap())
+/// });
+/// assert_eq!(a + b, 4);
+/// ```
 pub struct Scope<'scope, 'env: 'scope> {
     pub(crate) data: Arc<ScopeData>,
     /// Invariance over 'scope, so the scope cannot shrink (as in std).
@@ -111,6 +123,16 @@ impl<'scope> Scope<'scope, '_> {
     /// # Panics
     ///
     /// If the green thread cannot be created; use [`Builder::spawn_scoped`] to get the error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut count = 0;
+    /// greenthread::scope(|s| {
+    ///     s.spawn(|| count += 1); // borrows `count` mutably
+    /// });
+    /// assert_eq!(count, 1);
+    /// ```
     pub fn spawn<F, T>(&'scope self, f: F) -> ScopedJoinHandle<'scope, T>
     where
         F: FnOnce() -> T + Send + 'scope,
@@ -135,6 +157,14 @@ impl fmt::Debug for Scope<'_, '_> {
 }
 
 /// An owned permission to join a scoped green thread, like `std::thread::ScopedJoinHandle`.
+///
+/// # Examples
+///
+/// ```
+/// let text = String::from("hello");
+/// let n = greenthread::scope(|s| s.spawn(|| text.len()).join().unwrap());
+/// assert_eq!(n, 5);
+/// ```
 pub struct ScopedJoinHandle<'scope, T>(pub(crate) JoinInner<'scope, T>);
 
 impl<T> ScopedJoinHandle<'_, T> {
@@ -143,16 +173,48 @@ impl<T> ScopedJoinHandle<'_, T> {
     /// # Errors
     ///
     /// `Err(payload)` if the green thread panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let v = [1, 2, 3];
+    /// greenthread::scope(|s| {
+    ///     let ok = s.spawn(|| v.len());
+    ///     assert_eq!(ok.join().unwrap(), 3);
+    /// });
+    /// ```
     pub fn join(self) -> Result<T> {
         self.0.join()
     }
 
     /// The green thread's handle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// greenthread::scope(|s| {
+    ///     let h = s.spawn(|| greenthread::current().id());
+    ///     let id = h.thread().id();
+    ///     assert_eq!(h.join().unwrap(), id);
+    /// });
+    /// ```
     pub fn thread(&self) -> &Thread {
         &self.0.thread
     }
 
     /// Whether the green thread has finished, without blocking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// greenthread::scope(|s| {
+    ///     let h = s.spawn(|| 1);
+    ///     while !h.is_finished() {
+    ///         greenthread::yield_now();
+    ///     }
+    ///     assert_eq!(h.join().unwrap(), 1);
+    /// });
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.0.is_finished()
     }
