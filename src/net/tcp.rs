@@ -761,6 +761,18 @@ impl Read for TcpStream {
 
 /// A read into an empty buffer returns `Ok(0)` at once. (A blocking std socket would wait
 /// for data first, then return 0; waiting for nothing is never what the caller wants.)
+///
+/// # Examples
+///
+/// ```
+/// use std::io::Read;
+/// use greenthread::net::{TcpListener, TcpStream};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let c = TcpStream::connect(listener.local_addr()?)?;
+/// assert_eq!((&c).read(&mut [])?, 0); // no data yet, but no wait either
+/// # std::io::Result::Ok(())
+/// ```
 impl Read for &TcpStream {
     #[inline]
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
