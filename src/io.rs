@@ -61,6 +61,18 @@ impl<T: AsFd> Async<T> {
     ///
     /// The OS error of `ioctl(FIONBIO)` or `epoll_ctl` (for instance `EPERM` for a regular
     /// file, which epoll cannot watch: use [`unblock`](crate::unblock) for files).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// use greenthread::io::Async;
+    ///
+    /// let (a, _b) = UnixStream::pair()?;
+    /// let a = Async::new(a)?;
+    /// assert!(a.get_ref().peer_addr()?.is_unnamed());
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn new(io: T) -> io::Result<Async<T>> {
         crate::sys::set_nonblocking(io.as_fd(), true)?;
         Async::new_nonblocking(io)
@@ -80,12 +92,36 @@ impl<T: AsFd> Async<T> {
     }
 
     /// The inner I/O object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// use greenthread::io::Async;
+    ///
+    /// let (a, _b) = UnixStream::pair()?;
+    /// let a = Async::new(a)?;
+    /// assert!(a.get_ref().peer_addr()?.is_unnamed());
+    /// # std::io::Result::Ok(())
+    /// ```
     #[inline]
     pub fn get_ref(&self) -> &T {
         self.io.as_ref().expect("Async used after into_inner")
     }
 
     /// Deregisters the descriptor and returns the inner value, still in non-blocking mode.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// use greenthread::io::Async;
+    ///
+    /// let (a, _b) = UnixStream::pair()?;
+    /// let a = Async::new(a)?.into_inner();
+    /// a.set_nonblocking(false)?; // back to a plain blocking std socket
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn into_inner(mut self) -> T {
         self.shared.reactor.deregister(&self.source);
         self.io.take().expect("Async used after into_inner")
@@ -123,6 +159,22 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// As [`read_with`](Async::read_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use greenthread::io::Async;
+    ///
+    /// let (a, mut b) = UnixStream::pair()?;
+    /// let mut a = Async::new(a)?;
+    /// b.write_all(b"x")?;
+    /// let mut buf = [0; 1];
+    /// assert_eq!(a.read_with_mut(|s| s.read(&mut buf))?, 1);
+    /// assert_eq!(&buf, b"x");
+    /// # std::io::Result::Ok(())
+    /// ```
     #[inline]
     pub fn read_with_mut<R>(
         &mut self,
@@ -137,6 +189,22 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// As [`read_with`](Async::read_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use greenthread::io::Async;
+    ///
+    /// let (a, mut b) = UnixStream::pair()?;
+    /// let a = Async::new(a)?;
+    /// assert_eq!(a.write_with(|s| (&*s).write(b"x"))?, 1);
+    /// let mut buf = [0; 1];
+    /// b.read_exact(&mut buf)?;
+    /// assert_eq!(&buf, b"x");
+    /// # std::io::Result::Ok(())
+    /// ```
     #[inline]
     pub fn write_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         self.op(Dir::Write, op)
@@ -147,6 +215,22 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// As [`read_with`](Async::read_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use greenthread::io::Async;
+    ///
+    /// let (a, mut b) = UnixStream::pair()?;
+    /// let mut a = Async::new(a)?;
+    /// assert_eq!(a.write_with_mut(|s| s.write(b"x"))?, 1);
+    /// let mut buf = [0; 1];
+    /// b.read_exact(&mut buf)?;
+    /// assert_eq!(&buf, b"x");
+    /// # std::io::Result::Ok(())
+    /// ```
     #[inline]
     pub fn write_with_mut<R>(
         &mut self,

@@ -32,6 +32,18 @@ pub trait ToSocketAddrs {
     /// # Errors
     ///
     /// The resolver's error, or `InvalidInput` for a malformed address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::{Ipv4Addr, SocketAddr};
+    /// use greenthread::net::ToSocketAddrs;
+    ///
+    /// let mut addrs = (Ipv4Addr::LOCALHOST, 0).to_socket_addrs()?;
+    /// assert_eq!(addrs.next(), Some(SocketAddr::from(([127, 0, 0, 1], 0))));
+    /// assert_eq!(addrs.next(), None);
+    /// # std::io::Result::Ok(())
+    /// ```
     fn to_socket_addrs(&self) -> io::Result<Self::Iter>;
 }
 

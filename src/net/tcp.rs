@@ -87,6 +87,18 @@ pub struct TcpStream {
 
 /// An iterator over the connections of a [`TcpListener`], from
 /// [`TcpListener::incoming`]. It never returns `None`.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::net::{TcpListener, TcpStream};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let c = TcpStream::connect(listener.local_addr()?)?;
+/// let s = listener.incoming().next().unwrap()?;
+/// assert_eq!(s.peer_addr()?, c.local_addr()?);
+/// # std::io::Result::Ok(())
+/// ```
 #[derive(Debug)]
 pub struct Incoming<'a> {
     listener: &'a TcpListener,
@@ -102,6 +114,17 @@ impl TcpListener {
     /// # Errors
     ///
     /// The OS error (e.g. `AddrInUse`), or the resolver's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::TcpListener;
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// assert!(listener.local_addr()?.ip().is_loopback());
+    /// assert_ne!(listener.local_addr()?.port(), 0);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         let l = each_addr(&addr, |a| {
             crate::sys::tcp_listen(&a).map(net::TcpListener::from)
@@ -117,12 +140,39 @@ impl TcpListener {
     ///
     /// The OS error, e.g. `EMFILE` when the process is out of descriptors; the listener stays
     /// usable. An expired timeout (none by default) gives `WouldBlock`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let c = TcpStream::connect(listener.local_addr()?)?;
+    /// let (s, peer) = listener.accept()?;
+    /// assert_eq!(peer, c.local_addr()?);
+    /// assert_eq!(s.local_addr()?, listener.local_addr()?);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (s, addr) = self.inner.read_with(net::TcpListener::accept)?;
         Ok((TcpStream::from_accepted(s)?, addr))
     }
 
     /// An iterator over incoming connections: `accept` in a loop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let addr = listener.local_addr()?;
+    /// let clients = [TcpStream::connect(addr)?, TcpStream::connect(addr)?];
+    /// for (s, c) in listener.incoming().take(2).zip(&clients) {
+    ///     assert_eq!(s?.peer_addr()?, c.local_addr()?);
+    /// }
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn incoming(&self) -> Incoming<'_> {
         Incoming { listener: self }
     }
@@ -132,6 +182,17 @@ impl TcpListener {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::TcpListener;
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let addr = listener.local_addr()?;
+    /// assert_eq!(addr.ip(), std::net::Ipv4Addr::LOCALHOST);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().local_addr()
     }
@@ -141,6 +202,20 @@ impl TcpListener {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let clone = listener.try_clone()?;
+    /// assert_eq!(clone.local_addr()?, listener.local_addr()?);
+    /// let c = TcpStream::connect(listener.local_addr()?)?;
+    /// let (_s, peer) = clone.accept()?;
+    /// assert_eq!(peer, c.local_addr()?);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn try_clone(&self) -> io::Result<TcpListener> {
         let l = self.inner.get_ref().try_clone()?;
         Ok(TcpListener {
@@ -153,6 +228,17 @@ impl TcpListener {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::TcpListener;
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// listener.set_ttl(100)?;
+    /// assert_eq!(listener.ttl()?, 100);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.inner.get_ref().set_ttl(ttl)
     }
@@ -162,6 +248,14 @@ impl TcpListener {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let listener = greenthread::net::TcpListener::bind("127.0.0.1:0")?;
+    /// assert!(listener.ttl()? > 0);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn ttl(&self) -> io::Result<u32> {
         self.inner.get_ref().ttl()
     }
@@ -171,6 +265,14 @@ impl TcpListener {
     /// # Errors
     ///
     /// The OS error of the `getsockopt` call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let listener = greenthread::net::TcpListener::bind("127.0.0.1:0")?;
+    /// assert!(listener.take_error()?.is_none());
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.inner.get_ref().take_error()
     }
@@ -181,6 +283,19 @@ impl TcpListener {
     /// # Errors
     ///
     /// Never, in this implementation (the signature is std's).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use greenthread::net::TcpListener;
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// listener.set_nonblocking(true)?;
+    /// let err = listener.accept().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::WouldBlock);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
         self.inner.set_nonblocking(nonblocking);
         Ok(())
@@ -203,6 +318,17 @@ impl TcpStream {
     /// # Errors
     ///
     /// The OS error, e.g. `ConnectionRefused`; the last one if every address failed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = TcpStream::connect(listener.local_addr()?)?;
+    /// assert_eq!(stream.peer_addr()?, listener.local_addr()?);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
         each_addr(&addr, |a| TcpStream::connect_addr(&a, None))
     }
@@ -213,6 +339,19 @@ impl TcpStream {
     ///
     /// `TimedOut` if `timeout` passes first; `InvalidInput` for a zero timeout; else as
     /// [`connect`](TcpStream::connect).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let addr = listener.local_addr()?;
+    /// let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
+    /// assert_eq!(stream.peer_addr()?, addr);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
         if timeout.is_zero() {
             return Err(io::Error::new(
@@ -268,6 +407,18 @@ impl TcpStream {
     /// # Errors
     ///
     /// The OS error, e.g. `NotConnected`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let c = TcpStream::connect(listener.local_addr()?)?;
+    /// let (s, _) = listener.accept()?;
+    /// assert_eq!(s.peer_addr()?, c.local_addr()?);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().peer_addr()
     }
@@ -277,6 +428,18 @@ impl TcpStream {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let c = TcpStream::connect(listener.local_addr()?)?;
+    /// assert!(c.local_addr()?.ip().is_loopback());
+    /// assert_ne!(c.local_addr()?.port(), listener.local_addr()?.port());
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().local_addr()
     }
@@ -286,6 +449,21 @@ impl TcpStream {
     /// # Errors
     ///
     /// The OS error, e.g. `NotConnected`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use greenthread::net::{Shutdown, TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let c = TcpStream::connect(listener.local_addr()?)?;
+    /// let (mut s, _) = listener.accept()?;
+    /// c.shutdown(Shutdown::Write)?;
+    /// let mut rest = Vec::new();
+    /// assert_eq!(s.read_to_end(&mut rest)?, 0);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.inner.get_ref().shutdown(how)
     }
@@ -296,6 +474,22 @@ impl TcpStream {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let c = TcpStream::connect(listener.local_addr()?)?;
+    /// let (mut s, _) = listener.accept()?;
+    /// c.try_clone()?.write_all(b"hi")?;
+    /// let mut buf = [0; 2];
+    /// s.read_exact(&mut buf)?;
+    /// assert_eq!(&buf, b"hi");
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn try_clone(&self) -> io::Result<TcpStream> {
         let s = TcpStream {
             inner: Async::new_nonblocking(self.inner.get_ref().try_clone()?)?,
@@ -336,6 +530,20 @@ impl TcpStream {
     /// # Errors
     ///
     /// `InvalidInput` for `Some(Duration::ZERO)`, as std.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let c = TcpStream::connect(listener.local_addr()?)?;
+    /// c.set_write_timeout(Some(Duration::from_millis(50)))?;
+    /// assert_eq!(c.write_timeout()?, Some(Duration::from_millis(50)));
+    /// assert!(c.set_write_timeout(Some(Duration::ZERO)).is_err());
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn set_write_timeout(&self, dur: Option<Duration>) -> io::Result<()> {
         self.inner.set_timeout(Dir::Write, dur)
     }
@@ -345,6 +553,20 @@ impl TcpStream {
     /// # Errors
     ///
     /// Never, in this implementation (the signature is std's).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let c = TcpStream::connect(listener.local_addr()?)?;
+    /// assert_eq!(c.read_timeout()?, None);
+    /// c.set_read_timeout(Some(Duration::from_secs(1)))?;
+    /// assert_eq!(c.read_timeout()?, Some(Duration::from_secs(1)));
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
         Ok(self.inner.timeout(Dir::Read))
     }
@@ -354,6 +576,17 @@ impl TcpStream {
     /// # Errors
     ///
     /// Never, in this implementation (the signature is std's).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let c = TcpStream::connect(listener.local_addr()?)?;
+    /// assert_eq!(c.write_timeout()?, None);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
         Ok(self.inner.timeout(Dir::Write))
     }
@@ -363,6 +596,23 @@ impl TcpStream {
     /// # Errors
     ///
     /// As `read`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let mut c = TcpStream::connect(listener.local_addr()?)?;
+    /// let (mut s, _) = listener.accept()?;
+    /// c.write_all(b"hey")?;
+    /// let mut buf = [0; 3];
+    /// assert_eq!(s.peek(&mut buf)?, 3);
+    /// s.read_exact(&mut buf)?; // the peeked bytes are still there
+    /// assert_eq!(&buf, b"hey");
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
@@ -375,6 +625,18 @@ impl TcpStream {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let c = TcpStream::connect(listener.local_addr()?)?;
+    /// c.set_nodelay(true)?;
+    /// assert_eq!(c.nodelay()?, true);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.inner.get_ref().set_nodelay(nodelay)
     }
@@ -384,6 +646,17 @@ impl TcpStream {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let c = TcpStream::connect(listener.local_addr()?)?;
+    /// assert_eq!(c.nodelay()?, false);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn nodelay(&self) -> io::Result<bool> {
         self.inner.get_ref().nodelay()
     }
@@ -393,6 +666,18 @@ impl TcpStream {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let c = TcpStream::connect(listener.local_addr()?)?;
+    /// c.set_ttl(100)?;
+    /// assert_eq!(c.ttl()?, 100);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.inner.get_ref().set_ttl(ttl)
     }
@@ -402,6 +687,17 @@ impl TcpStream {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let c = TcpStream::connect(listener.local_addr()?)?;
+    /// assert!(c.ttl()? > 0);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn ttl(&self) -> io::Result<u32> {
         self.inner.get_ref().ttl()
     }
@@ -411,6 +707,17 @@ impl TcpStream {
     /// # Errors
     ///
     /// The OS error of the `getsockopt` call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let c = TcpStream::connect(listener.local_addr()?)?;
+    /// assert!(c.take_error()?.is_none());
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.inner.get_ref().take_error()
     }
@@ -421,6 +728,20 @@ impl TcpStream {
     /// # Errors
     ///
     /// Never, in this implementation (the signature is std's).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{ErrorKind, Read};
+    /// use greenthread::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let mut c = TcpStream::connect(listener.local_addr()?)?;
+    /// c.set_nonblocking(true)?;
+    /// let err = c.read(&mut [0; 8]).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::WouldBlock);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
         self.inner.set_nonblocking(nonblocking);
         Ok(())
@@ -440,6 +761,18 @@ impl Read for TcpStream {
 
 /// A read into an empty buffer returns `Ok(0)` at once. (A blocking std socket would wait
 /// for data first, then return 0; waiting for nothing is never what the caller wants.)
+///
+/// # Examples
+///
+/// ```
+/// use std::io::Read;
+/// use greenthread::net::{TcpListener, TcpStream};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let c = TcpStream::connect(listener.local_addr()?)?;
+/// assert_eq!((&c).read(&mut [])?, 0); // no data yet, but no wait either
+/// # std::io::Result::Ok(())
+/// ```
 impl Read for &TcpStream {
     #[inline]
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {

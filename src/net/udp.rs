@@ -39,6 +39,17 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error, or the resolver's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let socket = UdpSocket::bind("127.0.0.1:0")?;
+    /// assert!(socket.local_addr()?.ip().is_loopback());
+    /// assert_ne!(socket.local_addr()?.port(), 0);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
         let s = each_addr(&addr, net::UdpSocket::bind)?;
         s.set_nonblocking(true)?;
@@ -52,6 +63,20 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error; `WouldBlock` when the read timeout expires.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let (a, b) = (UdpSocket::bind("127.0.0.1:0")?, UdpSocket::bind("127.0.0.1:0")?);
+    /// a.send_to(b"ping", b.local_addr()?)?;
+    /// let mut buf = [0; 16];
+    /// let (n, from) = b.recv_from(&mut buf)?;
+    /// assert_eq!(&buf[..n], b"ping");
+    /// assert_eq!(from, a.local_addr()?);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.inner.read_with(|s| s.recv_from(buf))
     }
@@ -61,6 +86,20 @@ impl UdpSocket {
     /// # Errors
     ///
     /// As `recv_from`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let (a, b) = (UdpSocket::bind("127.0.0.1:0")?, UdpSocket::bind("127.0.0.1:0")?);
+    /// a.send_to(b"ping", b.local_addr()?)?;
+    /// let mut buf = [0; 16];
+    /// let (n, from) = b.peek_from(&mut buf)?;
+    /// assert_eq!((&buf[..n], from), (&b"ping"[..], a.local_addr()?));
+    /// assert_eq!(b.recv_from(&mut buf)?, (4, from)); // still queued
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.inner.read_with(|s| s.peek_from(buf))
     }
@@ -70,6 +109,18 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error; `InvalidInput` if `addr` resolves to nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let (a, b) = (UdpSocket::bind("127.0.0.1:0")?, UdpSocket::bind("127.0.0.1:0")?);
+    /// assert_eq!(a.send_to(b"hello", b.local_addr()?)?, 5);
+    /// let mut buf = [0; 16];
+    /// assert_eq!(b.recv_from(&mut buf)?.0, 5);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], addr: A) -> io::Result<usize> {
         let Some(addr) = addr.to_socket_addrs()?.next() else {
             return Err(io::Error::new(
@@ -85,6 +136,17 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error, or the resolver's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let (a, b) = (UdpSocket::bind("127.0.0.1:0")?, UdpSocket::bind("127.0.0.1:0")?);
+    /// a.connect(b.local_addr()?)?;
+    /// assert_eq!(a.peer_addr()?, b.local_addr()?);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
         each_addr(&addr, |a| self.inner.get_ref().connect(a))
     }
@@ -94,6 +156,19 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error, e.g. `NotConnected`, or `ConnectionRefused` after an ICMP error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let (a, b) = (UdpSocket::bind("127.0.0.1:0")?, UdpSocket::bind("127.0.0.1:0")?);
+    /// a.connect(b.local_addr()?)?;
+    /// assert_eq!(a.send(b"hi")?, 2);
+    /// let mut buf = [0; 8];
+    /// assert_eq!(b.recv_from(&mut buf)?, (2, a.local_addr()?));
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.inner.write_with(|s| s.send(buf))
     }
@@ -103,6 +178,20 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error; `WouldBlock` when the read timeout expires.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let (a, b) = (UdpSocket::bind("127.0.0.1:0")?, UdpSocket::bind("127.0.0.1:0")?);
+    /// b.connect(a.local_addr()?)?;
+    /// a.send_to(b"hi", b.local_addr()?)?;
+    /// let mut buf = [0; 8];
+    /// let n = b.recv(&mut buf)?;
+    /// assert_eq!(&buf[..n], b"hi");
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read_with(|s| s.recv(buf))
     }
@@ -112,6 +201,20 @@ impl UdpSocket {
     /// # Errors
     ///
     /// As `recv`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let (a, b) = (UdpSocket::bind("127.0.0.1:0")?, UdpSocket::bind("127.0.0.1:0")?);
+    /// b.connect(a.local_addr()?)?;
+    /// a.send_to(b"hi", b.local_addr()?)?;
+    /// let mut buf = [0; 8];
+    /// assert_eq!(b.peek(&mut buf)?, 2);
+    /// assert_eq!(b.recv(&mut buf)?, 2); // still queued
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read_with(|s| s.peek(buf))
     }
@@ -121,6 +224,19 @@ impl UdpSocket {
     /// # Errors
     ///
     /// `NotConnected` if not connected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let (a, b) = (UdpSocket::bind("127.0.0.1:0")?, UdpSocket::bind("127.0.0.1:0")?);
+    /// assert_eq!(a.peer_addr().unwrap_err().kind(), ErrorKind::NotConnected);
+    /// a.connect(b.local_addr()?)?;
+    /// assert_eq!(a.peer_addr()?, b.local_addr()?);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().peer_addr()
     }
@@ -130,6 +246,14 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let socket = greenthread::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// assert_eq!(socket.local_addr()?.ip(), std::net::Ipv4Addr::LOCALHOST);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().local_addr()
     }
@@ -139,6 +263,19 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let (a, b) = (UdpSocket::bind("127.0.0.1:0")?, UdpSocket::bind("127.0.0.1:0")?);
+    /// let a2 = a.try_clone()?;
+    /// assert_eq!(a2.local_addr()?, a.local_addr()?);
+    /// a2.send_to(b"x", b.local_addr()?)?;
+    /// assert_eq!(b.recv_from(&mut [0; 8])?, (1, a.local_addr()?));
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn try_clone(&self) -> io::Result<UdpSocket> {
         let s = UdpSocket {
             inner: Async::new_nonblocking(self.inner.get_ref().try_clone()?)?,
@@ -154,6 +291,20 @@ impl UdpSocket {
     /// # Errors
     ///
     /// `InvalidInput` for `Some(Duration::ZERO)`, as std.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use std::time::Duration;
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let socket = UdpSocket::bind("127.0.0.1:0")?;
+    /// socket.set_read_timeout(Some(Duration::from_millis(10)))?;
+    /// let err = socket.recv_from(&mut [0; 8]).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::WouldBlock);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn set_read_timeout(&self, dur: Option<Duration>) -> io::Result<()> {
         self.inner.set_timeout(Dir::Read, dur)
     }
@@ -163,6 +314,19 @@ impl UdpSocket {
     /// # Errors
     ///
     /// `InvalidInput` for `Some(Duration::ZERO)`, as std.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let socket = UdpSocket::bind("127.0.0.1:0")?;
+    /// socket.set_write_timeout(Some(Duration::from_millis(50)))?;
+    /// assert_eq!(socket.write_timeout()?, Some(Duration::from_millis(50)));
+    /// assert!(socket.set_write_timeout(Some(Duration::ZERO)).is_err());
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn set_write_timeout(&self, dur: Option<Duration>) -> io::Result<()> {
         self.inner.set_timeout(Dir::Write, dur)
     }
@@ -172,6 +336,19 @@ impl UdpSocket {
     /// # Errors
     ///
     /// Never, in this implementation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let socket = UdpSocket::bind("127.0.0.1:0")?;
+    /// assert_eq!(socket.read_timeout()?, None);
+    /// socket.set_read_timeout(Some(Duration::from_secs(1)))?;
+    /// assert_eq!(socket.read_timeout()?, Some(Duration::from_secs(1)));
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
         Ok(self.inner.timeout(Dir::Read))
     }
@@ -181,6 +358,14 @@ impl UdpSocket {
     /// # Errors
     ///
     /// Never, in this implementation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let socket = greenthread::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// assert_eq!(socket.write_timeout()?, None);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
         Ok(self.inner.timeout(Dir::Write))
     }
@@ -190,6 +375,15 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let socket = greenthread::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// socket.set_broadcast(true)?;
+    /// assert_eq!(socket.broadcast()?, true);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
         self.inner.get_ref().set_broadcast(on)
     }
@@ -199,6 +393,14 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let socket = greenthread::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// assert_eq!(socket.broadcast()?, false);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn broadcast(&self) -> io::Result<bool> {
         self.inner.get_ref().broadcast()
     }
@@ -208,6 +410,15 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let socket = greenthread::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// socket.set_ttl(100)?;
+    /// assert_eq!(socket.ttl()?, 100);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.inner.get_ref().set_ttl(ttl)
     }
@@ -217,6 +428,14 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let socket = greenthread::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// assert!(socket.ttl()? > 0);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn ttl(&self) -> io::Result<u32> {
         self.inner.get_ref().ttl()
     }
@@ -226,6 +445,19 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let socket = UdpSocket::bind("127.0.0.1:0")?;
+    /// let group = Ipv4Addr::new(239, 255, 0, 1);
+    /// socket.join_multicast_v4(&group, &Ipv4Addr::LOCALHOST)?;
+    /// socket.leave_multicast_v4(&group, &Ipv4Addr::LOCALHOST)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn join_multicast_v4(&self, group: &Ipv4Addr, interface: &Ipv4Addr) -> io::Result<()> {
         self.inner.get_ref().join_multicast_v4(group, interface)
     }
@@ -235,6 +467,19 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let socket = UdpSocket::bind("127.0.0.1:0")?;
+    /// let group = Ipv4Addr::new(239, 255, 0, 2);
+    /// socket.join_multicast_v4(&group, &Ipv4Addr::LOCALHOST)?;
+    /// socket.leave_multicast_v4(&group, &Ipv4Addr::LOCALHOST)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn leave_multicast_v4(&self, group: &Ipv4Addr, interface: &Ipv4Addr) -> io::Result<()> {
         self.inner.get_ref().leave_multicast_v4(group, interface)
     }
@@ -244,6 +489,19 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::net::Ipv6Addr;
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let socket = UdpSocket::bind("[::1]:0")?;
+    /// let group = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 3);
+    /// socket.join_multicast_v6(&group, 0)?;
+    /// socket.leave_multicast_v6(&group, 0)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn join_multicast_v6(&self, group: &Ipv6Addr, interface: u32) -> io::Result<()> {
         self.inner.get_ref().join_multicast_v6(group, interface)
     }
@@ -253,6 +511,19 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::net::Ipv6Addr;
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let socket = UdpSocket::bind("[::1]:0")?;
+    /// let group = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 4);
+    /// socket.join_multicast_v6(&group, 0)?;
+    /// socket.leave_multicast_v6(&group, 0)?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn leave_multicast_v6(&self, group: &Ipv6Addr, interface: u32) -> io::Result<()> {
         self.inner.get_ref().leave_multicast_v6(group, interface)
     }
@@ -262,6 +533,14 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS error of the `getsockopt` call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let socket = greenthread::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// assert!(socket.take_error()?.is_none());
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.inner.get_ref().take_error()
     }
@@ -271,6 +550,19 @@ impl UdpSocket {
     /// # Errors
     ///
     /// Never, in this implementation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use greenthread::net::UdpSocket;
+    ///
+    /// let socket = UdpSocket::bind("127.0.0.1:0")?;
+    /// socket.set_nonblocking(true)?;
+    /// let err = socket.recv_from(&mut [0; 8]).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::WouldBlock);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
         self.inner.set_nonblocking(nonblocking);
         Ok(())
