@@ -245,6 +245,21 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// As [`read_with`](Async::read_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// use greenthread::io::Async;
+    ///
+    /// let (a, mut b) = UnixStream::pair()?;
+    /// let a = Async::new(a)?;
+    /// let reader = greenthread::spawn(move || a.readable());
+    /// b.write_all(b"x")?; // the parked reader wakes up
+    /// reader.join().unwrap()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn readable(&self) -> io::Result<()> {
         let fd = self.source.fd();
         self.read_with(|_| ready_now(fd, false))
@@ -255,6 +270,18 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// As [`read_with`](Async::read_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// use greenthread::io::Async;
+    ///
+    /// let (a, _b) = UnixStream::pair()?;
+    /// let a = Async::new(a)?;
+    /// a.writable()?; // an empty send buffer: writable at once
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn writable(&self) -> io::Result<()> {
         let fd = self.source.fd();
         self.write_with(|_| ready_now(fd, true))

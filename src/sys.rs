@@ -29,11 +29,9 @@ pub(crate) fn poll_fd(fd: RawFd, write: bool, deadline: Option<Instant>) -> io::
         let timeout = match deadline {
             None => -1,
             Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Ok(false);
-                }
+                // A deadline already passed still looks once (timeout 0): "is it ready now?".
                 // Round up so we never wake before the deadline and spin.
+                let left = d.saturating_duration_since(Instant::now());
                 let ms = left.as_nanos().div_ceil(1_000_000);
                 libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX)
             }
@@ -52,7 +50,11 @@ pub(crate) fn poll_fd(fd: RawFd, write: bool, deadline: Option<Instant>) -> io::
                     return Err(e);
                 }
             }
-            0 => {}
+            0 => {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return Ok(false);
+                }
+            }
             // Ready, or an error/hang-up condition: the caller's syscall will report it.
             _ => return Ok(true),
         }

@@ -130,3 +130,21 @@ fn unblock_many_and_panics() {
         );
     });
 }
+
+/// Regression: `readable`/`writable` checked readiness with a deadline already passed and
+/// never asked `poll`, so they never reported ready and spun for ever.
+#[test]
+fn readable_and_writable_report_readiness_on_green_and_os_threads() {
+    within(30, || {
+        let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let a = Async::new(a).unwrap();
+        a.writable().unwrap(); // OS thread, empty send buffer
+        b.write_all(b"x").unwrap();
+        a.readable().unwrap(); // OS thread, data already there
+        let (c, mut d) = std::os::unix::net::UnixStream::pair().unwrap();
+        let c = Async::new(c).unwrap();
+        let waiter = greenthread::spawn(move || c.readable().and_then(|_| c.writable()));
+        d.write_all(b"y").unwrap();
+        waiter.join().unwrap().unwrap();
+    });
+}
