@@ -56,12 +56,17 @@ fn green(n: usize) {
             parts.into_iter().flat_map(|p| p.join().unwrap()).collect()
         })
     });
+    let spawn_calls = start.elapsed();
     while parked.load(Ordering::Relaxed) < n {
         std::thread::sleep(Duration::from_micros(200));
     }
     let spawned = start.elapsed();
     let per = (rss_bytes() - before) as f64 / n as f64;
-    println!("RESULT green {n} {per:.0} {:.3}", spawned.as_secs_f64());
+    println!(
+        "RESULT green {n} {per:.0} {:.3} {:.3}",
+        spawned.as_secs_f64(),
+        spawn_calls.as_secs_f64()
+    );
     release.store(true, Ordering::Release);
     for h in &handles {
         h.thread().unpark();
@@ -86,12 +91,17 @@ fn os(n: usize) {
             })
         })
         .collect();
+    let spawn_calls = start.elapsed();
     while parked.load(Ordering::Relaxed) < n {
         std::thread::sleep(Duration::from_millis(1));
     }
     let spawned = start.elapsed();
     let per = (rss_bytes() - before) as f64 / n as f64;
-    println!("RESULT os {n} {per:.0} {:.3}", spawned.as_secs_f64());
+    println!(
+        "RESULT os {n} {per:.0} {:.3} {:.3}",
+        spawned.as_secs_f64(),
+        spawn_calls.as_secs_f64()
+    );
     release.store(true, Ordering::Release);
     for h in &handles {
         h.thread().unpark();
@@ -99,7 +109,8 @@ fn os(n: usize) {
     handles.into_iter().for_each(|h| h.join().unwrap());
 }
 
-fn measure(kind: &str, n: usize) -> Option<(f64, f64)> {
+/// (RSS bytes per thread, seconds until all parked, seconds until the spawn calls returned)
+fn measure(kind: &str, n: usize) -> Option<(f64, f64, f64)> {
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["--child", kind, &n.to_string()])
         .output()
@@ -107,7 +118,7 @@ fn measure(kind: &str, n: usize) -> Option<(f64, f64)> {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().find(|l| l.starts_with("RESULT"))?;
     let f: Vec<&str> = line.split_whitespace().collect();
-    Some((f[3].parse().ok()?, f[4].parse().ok()?))
+    Some((f[3].parse().ok()?, f[4].parse().ok()?, f[5].parse().ok()?))
 }
 
 fn main() {
@@ -122,8 +133,8 @@ fn main() {
     }
     let quick = args.iter().any(|a| a == "--quick");
     println!(
-        "{:<34} {:>14} {:>12}",
-        "parked threads", "RSS per thread", "spawn time"
+        "{:<34} {:>14} {:>12} {:>12}",
+        "parked threads", "RSS per thread", "spawn calls", "all parked"
     );
     let mut rows = vec![("green", 10_000), ("os", 10_000), ("green", 200_000)];
     if !quick {
@@ -132,9 +143,9 @@ fn main() {
     let mut per_thread = Vec::new();
     for (kind, n) in rows {
         match measure(kind, n) {
-            Some((per, secs)) => {
+            Some((per, secs, calls)) => {
                 println!(
-                    "{:<34} {:>12.0} B {:>11.3}s",
+                    "{:<34} {:>12.0} B {:>11.3}s {:>11.3}s",
                     format!(
                         "{n} {}",
                         if kind == "os" {
@@ -144,6 +155,7 @@ fn main() {
                         }
                     ),
                     per,
+                    calls,
                     secs
                 );
                 per_thread.push((kind, n, per));
