@@ -127,9 +127,4 @@ impl Timers {
         drop(map);
     }
 
-    /// Number of pending timers.
-    #[allow(dead_code)]
-    pub(crate) fn len(&self) -> usize {
-        self.inner.lock().map.len()
-    }
 }

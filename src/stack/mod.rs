@@ -239,11 +239,6 @@ pub(crate) fn round_size(size: usize) -> io::Result<usize> {
         })
 }
 
-/// How many stacks the pool holds free right now (for stats; approximate).
-#[allow(dead_code)]
-pub(crate) fn pooled() -> usize {
-    pool().inner.lock().free.values().map(Vec::len).sum()
-}
 
 struct Pool {
     inner: Mutex<PoolInner>,

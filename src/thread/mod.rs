@@ -194,14 +194,6 @@ impl Thread {
         }
     }
 
-    /// The green thread behind this handle, if it is one.
-    #[allow(dead_code)]
-    pub(crate) fn task(&self) -> Option<&Arc<Task>> {
-        match &self.inner {
-            Inner::Green(t) => Some(t),
-            Inner::Os(_) => None,
-        }
-    }
 }
 
 impl fmt::Debug for Thread {

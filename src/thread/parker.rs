@@ -127,10 +127,4 @@ impl ParkState {
         self.0.store(DONE, Ordering::Release);
     }
 
-    /// Whether the green thread is suspended waiting for a wake-up (for stats and dumps; the
-    /// answer may be stale by the time the caller reads it).
-    #[allow(dead_code)]
-    pub(crate) fn is_parked(&self) -> bool {
-        self.0.load(Ordering::Relaxed) == PARKED
-    }
 }
