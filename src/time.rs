@@ -126,5 +126,4 @@ impl Timers {
         self.next.store(u64::MAX, Ordering::Release);
         drop(map);
     }
-
 }

@@ -239,7 +239,6 @@ pub(crate) fn round_size(size: usize) -> io::Result<usize> {
         })
 }
 
-
 struct Pool {
     inner: Mutex<PoolInner>,
     /// Guarded stacks mapped and not yet unmapped (in use or pooled).

@@ -193,7 +193,6 @@ impl Thread {
             Inner::Os(t) => t.parker.wake(),
         }
     }
-
 }
 
 impl fmt::Debug for Thread {

@@ -126,5 +126,4 @@ impl ParkState {
     pub(crate) fn finish(&self) {
         self.0.store(DONE, Ordering::Release);
     }
-
 }
