@@ -56,6 +56,17 @@ fn green(n: usize) {
             parts.into_iter().flat_map(|p| p.join().unwrap()).collect()
         })
     });
+    report("green", n, before, start, &parked);
+    release.store(true, Ordering::Release);
+    for h in &handles {
+        h.thread().unpark();
+    }
+    handles.into_iter().for_each(|h| h.join().unwrap());
+}
+
+/// Called when the last spawn returned: waits until all `n` threads are parked, then prints
+/// the RESULT line (RSS per thread, seconds until all parked, seconds of spawn calls).
+fn report(kind: &str, n: usize, before: usize, start: Instant, parked: &AtomicUsize) {
     let spawn_calls = start.elapsed();
     while parked.load(Ordering::Relaxed) < n {
         std::thread::sleep(Duration::from_micros(200));
@@ -63,15 +74,10 @@ fn green(n: usize) {
     let spawned = start.elapsed();
     let per = (rss_bytes() - before) as f64 / n as f64;
     println!(
-        "RESULT green {n} {per:.0} {:.3} {:.3}",
+        "RESULT {kind} {n} {per:.0} {:.3} {:.3}",
         spawned.as_secs_f64(),
         spawn_calls.as_secs_f64()
     );
-    release.store(true, Ordering::Release);
-    for h in &handles {
-        h.thread().unpark();
-    }
-    handles.into_iter().for_each(|h| h.join().unwrap());
 }
 
 /// Parks `n` OS threads (default 2 MiB stacks, as `std::thread::spawn` gives).
@@ -91,17 +97,7 @@ fn os(n: usize) {
             })
         })
         .collect();
-    let spawn_calls = start.elapsed();
-    while parked.load(Ordering::Relaxed) < n {
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    let spawned = start.elapsed();
-    let per = (rss_bytes() - before) as f64 / n as f64;
-    println!(
-        "RESULT os {n} {per:.0} {:.3} {:.3}",
-        spawned.as_secs_f64(),
-        spawn_calls.as_secs_f64()
-    );
+    report("os", n, before, start, &parked);
     release.store(true, Ordering::Release);
     for h in &handles {
         h.thread().unpark();
