@@ -62,6 +62,9 @@ pub(crate) struct Task {
     home: AtomicUsize,
     /// Set when the runtime unwinds it at shutdown: its switch points return at once.
     cancelling: AtomicBool,
+    /// Set by `JoinHandle::cancel`, cleared when the unwind is raised at a switch point (or
+    /// when the green thread finishes: see `thread::cancel`).
+    pub(crate) cancel_requested: AtomicBool,
     /// The stack it runs on (a copy of the bounds; the `Stack` itself is in the coroutine).
     stack: StackMem,
     own: Exclusive,
@@ -185,6 +188,7 @@ impl Task {
             stay_on_worker,
             home: AtomicUsize::new(NO_HOME),
             cancelling: AtomicBool::new(false),
+            cancel_requested: AtomicBool::new(false),
             stack: mem,
             own: Exclusive {
                 co: UnsafeCell::new(Some(co)),

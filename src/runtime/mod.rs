@@ -12,7 +12,7 @@
 //! 4. Unwind every green thread that has not finished, newest first, on the dropping thread:
 //!    each is resumed one last time with an unwind from its switch point, so the destructors
 //!    on its stack run (locks are released, buffers freed), and its `join` returns
-//!    `Err(`[`Cancelled`](crate::Cancelled)`)`. Green threads that never started just drop
+//!    `Err(`[`Cancelled::Shutdown`](crate::Cancelled::Shutdown)`)`. Green threads that never started just drop
 //!    their closure. While unwinding, switch points return at once instead of parking.
 //! 5. Drop the queues, timers and the reactor.
 //!
@@ -336,7 +336,9 @@ impl Runtime {
         // SAFETY: as argued just above.
         let inner = unsafe { thread::Builder::new().spawn_unchecked(&self.shared, None, f) }
             .expect("failed to spawn green thread");
-        match inner.join() {
+        // Not cancellable while `f` may still borrow from the caller: a cancelled caller
+        // waits for `f` to return, then unwinds at its next switch point.
+        match inner.join(false) {
             Ok(v) => v,
             Err(payload) => std::panic::resume_unwind(payload),
         }

@@ -4,8 +4,8 @@ use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
-use super::Thread;
-use super::join::{Completion, JoinHandle, JoinInner, Packet};
+use super::join::{Cancelled, Completion, JoinHandle, JoinInner, Packet};
+use super::{Thread, cancel};
 use super::scope::{Scope, ScopeData, ScopedJoinHandle};
 use crate::coroutine::current_task;
 use crate::scheduler::{self, Shared};
@@ -243,16 +243,24 @@ where
     T: Send + 'a,
 {
     move || {
-        let result = panic::catch_unwind(AssertUnwindSafe(f));
+        let task = current_task();
+        let result = panic::catch_unwind(AssertUnwindSafe(move || {
+            if task.is_some_and(cancel::take_before_start) {
+                // Cancelled before it started: `f` never runs (`cancel`, step 5).
+                drop(f);
+                panic::resume_unwind(Box::new(Cancelled::Requested));
+            }
+            f()
+        }));
         if let Err(payload) = result {
-            if current_task().is_some_and(|t| t.is_cancelling()) {
+            if task.is_some_and(|t| t.is_cancelling()) {
                 // The runtime is unwinding this green thread at shutdown: let the unwind go on
                 // to the coroutine's root. `completion` reports `Cancelled` as it drops.
                 panic::resume_unwind(payload);
             }
-            completion.complete(Err(payload));
+            completion.complete(task, Err(payload));
         } else {
-            completion.complete(result);
+            completion.complete(task, result);
         }
     }
 }

@@ -16,6 +16,7 @@
 //! eats a user's unpark.
 
 mod builder;
+pub(crate) mod cancel;
 mod join;
 pub(crate) mod local;
 pub(crate) mod os;
@@ -184,6 +185,14 @@ impl Thread {
         }
     }
 
+    /// The green thread behind this handle, if it is one.
+    pub(crate) fn task(&self) -> Option<&Task> {
+        match &self.inner {
+            Inner::Green(t) => Some(t),
+            Inner::Os(_) => None,
+        }
+    }
+
     /// Wakes the thread from [`block`] (the runtime's internal wait), leaving the user token
     /// alone.
     #[inline]
@@ -261,14 +270,31 @@ pub(crate) fn current_os() -> Thread {
 /// May return early (a stale wake-up), so callers loop on their condition. On a green thread
 /// it parks the green thread; on an OS thread it blocks the OS thread. While the runtime is
 /// unwinding a green thread at shutdown it returns at once.
+///
+/// A switch point of cancellation: if [`JoinHandle::cancel`] was called for the green
+/// thread, this unwinds with [`Cancelled::Requested`] (before suspending, or after it
+/// resumes), so whatever the caller registered must be cleaned up by a drop guard.
 pub(crate) fn block(deadline: Option<Instant>) {
     match current_task() {
-        Some(task) => block_green(task, deadline),
+        Some(task) => block_green(task, deadline, true),
         None => os::current_os_thread().parker.park(deadline),
     }
 }
 
-fn block_green(task: &Task, deadline: Option<Instant>) {
+/// [`block`] that never raises a cancellation, for waits that must complete before their
+/// frame may unwind (see [`cancel`]'s "Waits that do not raise"). A pending cancellation stays
+/// pending for the next switch point.
+pub(crate) fn block_no_cancel(deadline: Option<Instant>) {
+    match current_task() {
+        Some(task) => block_green(task, deadline, false),
+        None => os::current_os_thread().parker.park(deadline),
+    }
+}
+
+fn block_green(task: &Task, deadline: Option<Instant>, cancellable: bool) {
+    if cancellable {
+        cancel::check(task);
+    }
     if task.park.take_notification() {
         return;
     }
@@ -283,6 +309,9 @@ fn block_green(task: &Task, deadline: Option<Instant>) {
             task.suspend(Switch::Park);
             task.shared.timers.remove(key);
         }
+    }
+    if cancellable {
+        cancel::check(task);
     }
 }
 
@@ -310,7 +339,7 @@ pub fn park() {
                 if task.is_cancelling() {
                     return;
                 }
-                block_green(task, None);
+                block_green(task, None, true);
             }
         }
         None => std::thread::park(),
@@ -354,7 +383,7 @@ pub fn park_timeout(dur: Duration) {
         if task.is_cancelling() || deadline.is_some_and(|d| Instant::now() >= d) {
             return;
         }
-        block_green(task, deadline);
+        block_green(task, deadline, true);
     }
 }
 
@@ -414,7 +443,7 @@ pub fn sleep_until(deadline: Instant) {
         if task.is_cancelling() {
             return;
         }
-        block_green(task, Some(deadline));
+        block_green(task, Some(deadline), true);
     }
 }
 
@@ -455,7 +484,10 @@ pub fn sleep_until(deadline: Instant) {
 #[inline]
 pub fn yield_now() {
     match current_task() {
-        Some(task) => task.suspend(Switch::Yield),
+        Some(task) => {
+            task.suspend(Switch::Yield);
+            cancel::check(task);
+        }
         None => std::thread::yield_now(),
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::Result;
 
-use super::{Builder, JoinInner, Thread, block, current};
+use super::{Builder, JoinInner, Thread, block_no_cancel, current};
 
 /// A scope to spawn scoped green threads in; see [`scope`].
 ///
@@ -105,7 +105,9 @@ where
             // Shutdown unwinds the newest green threads first, so ours are gone already.
             break;
         }
-        block(None);
+        // Not cancellable: the green threads borrow from frames a cancellation would unwind.
+        // A cancelled caller waits for them, then unwinds at its next switch point.
+        block_no_cancel(None);
     }
     match result {
         Err(e) => resume_unwind(e),
@@ -172,7 +174,8 @@ impl<T> ScopedJoinHandle<'_, T> {
     ///
     /// # Errors
     ///
-    /// `Err(payload)` if the green thread panicked.
+    /// `Err(payload)` if the green thread panicked; a [`Cancelled`](crate::Cancelled) if it
+    /// was cancelled.
     ///
     /// # Examples
     ///
@@ -184,7 +187,45 @@ impl<T> ScopedJoinHandle<'_, T> {
     /// });
     /// ```
     pub fn join(self) -> Result<T> {
-        self.0.join()
+        self.0.join(true)
+    }
+
+    /// Asks the green thread to unwind at its next switch point, like
+    /// [`JoinHandle::cancel`](crate::JoinHandle::cancel); `join` then returns
+    /// `Err(`[`Cancelled::Requested`](crate::Cancelled::Requested)`)` unless it finished
+    /// first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::Cancelled;
+    ///
+    /// let rt = greenthread::Runtime::new()?;
+    /// let mut cleaned_up = false;
+    /// rt.block_on(|| {
+    ///     greenthread::scope(|s| {
+    ///         struct Cleanup<'a>(&'a mut bool);
+    ///         impl Drop for Cleanup<'_> {
+    ///             fn drop(&mut self) {
+    ///                 *self.0 = true;
+    ///             }
+    ///         }
+    ///         let h = s.spawn(|| {
+    ///             let _c = Cleanup(&mut cleaned_up);
+    ///             loop {
+    ///                 greenthread::park();
+    ///             }
+    ///         });
+    ///         h.cancel();
+    ///         let payload = h.join().unwrap_err();
+    ///         assert_eq!(payload.downcast_ref(), Some(&Cancelled::Requested));
+    ///     })
+    /// });
+    /// assert!(cleaned_up);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn cancel(&self) {
+        self.0.cancel();
     }
 
     /// The green thread's handle.

@@ -1,0 +1,83 @@
+//! Cancellation of a green thread: [`JoinHandle::cancel`](super::JoinHandle::cancel) asks,
+//! the green thread unwinds at its next switch point.
+//!
+//! # Protocol
+//!
+//! 1. `cancel` sets the task's `cancel_requested` flag (release) while holding the join
+//!    packet's lock, and only if the result is not in yet; then it wakes the green thread with
+//!    the runtime's internal wake-up (never the user's `unpark` token).
+//! 2. Every switch point of a green thread calls [`check`]: `block` before it suspends and
+//!    after it resumes (so every wait of the crate: `park`, `sleep`, locks, channels, I/O,
+//!    `join`, `unblock`), and `yield_now` after it resumes. One relaxed load when nothing is
+//!    pending.
+//! 3. If the flag is set, the thread is not already unwinding (`std::thread::panicking`),
+//!    and the runtime is not unwinding it at shutdown, [`check`] clears the flag and raises
+//!    `resume_unwind(Box::new(Cancelled::Requested))` (no panic-hook message). The flag is
+//!    cleared first, so the cancellation is raised once: destructors that wait during the
+//!    unwind park normally, and code that catches the payload carries on normally.
+//! 4. The green thread's main function catches the unwind like a panic and hands the payload
+//!    to `join`. Once the result is stored, it clears the flag again under the packet's lock
+//!    (step 1 checks `done` under it), so nothing raises after the user's function returned
+//!    (green-thread-local and result destructors run outside any `catch_unwind`).
+//! 5. A green thread cancelled before it starts never runs its function: the function is
+//!    dropped and `join` returns the payload.
+//!
+//! # Leaving waits consistent
+//!
+//! The unwind leaves a wait from inside `block`, with the thread still registered in some
+//! queue. Every wait of the crate holds a drop guard that takes it out and passes on
+//! whatever it was handed meanwhile (a lock, a permit, a notification, a message); the same
+//! guards serve the runtime's shutdown, which unwinds parked green threads from the same
+//! points. See each primitive's docs.
+//!
+//! # Waits that do not raise
+//!
+//! Some waits must complete before their frame may unwind, and use `block_no_cancel` (the
+//! cancellation stays pending for the next switch point):
+//!
+//! - `scope` and `Runtime::block_on` waiting for green threads that borrow the caller's stack;
+//! - a condvar wait re-acquiring its mutex (the caller's guard must hold it, as in std);
+//! - the crate's internal bookkeeping locks taken in destructors (`RwLock` guards,
+//!   `WaitGroup`), where an unwind half-way would corrupt the primitive.
+
+#![forbid(unsafe_code)]
+
+use std::sync::atomic::Ordering;
+
+use super::join::Cancelled;
+use crate::coroutine::Task;
+
+/// Step 1: asks `task` to unwind at its next switch point. The caller holds the join
+/// packet's lock and has seen the result not in yet; it wakes the task after unlocking.
+pub(crate) fn request(task: &Task) {
+    task.cancel_requested.store(true, Ordering::Release);
+}
+
+/// Step 2: raises the cancellation if one is pending; see the module docs.
+#[inline]
+pub(crate) fn check(task: &Task) {
+    if task.cancel_requested.load(Ordering::Relaxed) {
+        raise(task);
+    }
+}
+
+#[cold]
+fn raise(task: &Task) {
+    if std::thread::panicking() || task.is_cancelling() {
+        return; // stays pending, for the switch points after this unwind
+    }
+    if task.cancel_requested.swap(false, Ordering::Acquire) {
+        std::panic::resume_unwind(Box::new(Cancelled::Requested));
+    }
+}
+
+/// Step 5: consumes a cancellation requested before the green thread started.
+pub(crate) fn take_before_start(task: &Task) -> bool {
+    task.cancel_requested.load(Ordering::Relaxed)
+        && task.cancel_requested.swap(false, Ordering::Acquire)
+}
+
+/// Step 4: the result is stored; no cancellation may be raised any more.
+pub(crate) fn close(task: &Task) {
+    task.cancel_requested.store(false, Ordering::Relaxed);
+}
