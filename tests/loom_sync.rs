@@ -181,6 +181,10 @@ mod thread {
         ::loom::thread::park();
     }
 
+    pub(crate) fn block_no_cancel(deadline: Option<Instant>) {
+        block(deadline)
+    }
+
     pub(crate) mod os {
         pub(crate) struct Os {
             pub(crate) parker: Parker,

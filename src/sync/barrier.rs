@@ -4,10 +4,14 @@
 
 use std::fmt;
 
-use crate::sync::{Condvar, Mutex};
+use crate::sync::{Condvar, Mutex, MutexGuard};
 
 /// A barrier for `n` threads, reusable, like `std::sync::Barrier`; waiting parks only the
 /// green thread.
+///
+/// A green thread cancelled while it waits ([`JoinHandle::cancel`](crate::JoinHandle::cancel))
+/// withdraws its arrival: the barrier is not broken, and the others wait on until `n`
+/// threads have arrived (another one may take the cancelled one's place).
 ///
 /// # Examples
 ///
@@ -109,9 +113,32 @@ impl Barrier {
             return BarrierWaitResult(true);
         }
         let generation = st.generation;
-        self.cv
-            .wait_while(&mut st, |st| st.generation == generation);
+        let mut arrival = Arrival {
+            state: Some(st),
+            generation,
+        };
+        let st = arrival.state.as_mut().expect("set above");
+        self.cv.wait_while(st, |st| st.generation == generation);
+        arrival.state = None; // the barrier tripped: this arrival counted
         BarrierWaitResult(false)
+    }
+}
+
+/// A waiting thread's arrival, withdrawn if its wait unwinds (cancelled, or at runtime
+/// shutdown) before the barrier trips: the barrier then still waits for `n` threads that
+/// really arrive, rather than releasing the others early with one short.
+struct Arrival<'a> {
+    state: Option<MutexGuard<'a, State>>,
+    generation: u64,
+}
+
+impl Drop for Arrival<'_> {
+    fn drop(&mut self) {
+        if let Some(st) = &mut self.state {
+            if st.generation == self.generation {
+                st.arrived -= 1;
+            }
+        }
     }
 }
 

@@ -58,6 +58,10 @@ impl WaitTimeoutResult {
 /// any mix of the two. As with every condition variable, a wait may return without a
 /// notification, so wait in a loop on your condition, or use [`wait_while`](Self::wait_while).
 ///
+/// A green thread cancelled while it waits ([`JoinHandle::cancel`](crate::JoinHandle::cancel))
+/// locks the mutex again before it unwinds, so its guard still holds the lock (as in std) and
+/// unlocks it on the way out; a notification it was given is passed on to the next waiter.
+///
 /// # Examples
 ///
 /// ```
@@ -227,14 +231,16 @@ impl Condvar {
         self.queue.lock().push_back(waiter.clone());
         let raw = guard.mutex.raw();
         raw.unlock();
-        // Relocks (and cleans up) even if the wait is unwound at runtime shutdown: the
-        // caller's guard will unlock on its way out.
-        let relock = Relock {
+        // Relocks (and cleans up) even if the wait is unwound (cancelled, or at runtime
+        // shutdown): the caller's guard will unlock on its way out.
+        let mut relock = Relock {
             condvar: self,
             raw,
             waiter: &waiter,
+            unwound: true,
         };
         let timed_out = waiter.wait_chosen(deadline).is_err();
+        relock.unwound = false;
         drop(relock);
         WaitTimeoutResult(timed_out)
     }
@@ -292,21 +298,36 @@ impl Default for Condvar {
 }
 
 /// Ends a wait: gives up if not notified (removing the waiter), and locks the mutex again.
+///
+/// A wait unwound by a cancellation also re-acquires the mutex before the unwind goes on (the
+/// caller's guard always holds the lock, as in std, and unlocks it on its way out), and
+/// passes on a notification it was chosen for.
 struct Relock<'a> {
     condvar: &'a Condvar,
     raw: &'a crate::sync::mutex::RawMutex,
     waiter: &'a Arc<Waiter>,
+    /// Still set when the wait unwinds rather than returns.
+    unwound: bool,
 }
 
 impl Drop for Relock<'_> {
     fn drop(&mut self) {
-        if self.waiter.abort().is_ok() {
-            self.condvar
+        match self.waiter.abort() {
+            Ok(()) => self
+                .condvar
                 .queue
                 .lock()
-                .retain(|w| !Arc::ptr_eq(w, self.waiter));
+                .retain(|w| !Arc::ptr_eq(w, self.waiter)),
+            // Notified, but unwinding (cancelled): pass the notification on, or a
+            // `notify_one` would wake no one who can act on it.
+            Err(_) if self.unwound => {
+                self.condvar.notify_one();
+            }
+            Err(_) => {}
         }
-        self.raw.lock();
+        // The caller's guard must hold the lock again, even on the way out of a cancelled
+        // wait, so this wait does not raise.
+        self.raw.lock_no_cancel();
     }
 }
 

@@ -24,6 +24,16 @@
 //! permit or notification is never lost between them. The waiter module documents the
 //! protocol.
 //!
+//! # Cancellation
+//!
+//! A green thread cancelled ([`JoinHandle::cancel`](crate::JoinHandle::cancel)) while it
+//! waits in `lock`, `read`, `write`, `acquire`, a condvar or barrier `wait` unwinds from the
+//! wait without what it waited for, and leaves the primitive consistent for everyone else:
+//! it leaves the queue, and a lock, permit or notification handed to it at that moment is
+//! passed on. A condvar wait re-acquires the mutex first (the guard always holds it), and a
+//! barrier arrival is withdrawn. Guards held by the cancelled green thread are released by
+//! its unwind like by any panic.
+//!
 //! # At runtime shutdown
 //!
 //! When a runtime is dropped it unwinds its parked green threads. A green thread unwound

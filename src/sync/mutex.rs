@@ -91,7 +91,21 @@ impl RawMutex {
             .compare_exchange_weak(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
-            self.lock_slow(None);
+            self.lock_slow(None, true);
+        }
+    }
+
+    /// [`RawMutex::lock`] whose wait never raises a cancellation of the calling green
+    /// thread: for the crate's own waits that must end holding the lock (a condvar's
+    /// re-acquire, bookkeeping in destructors).
+    #[inline]
+    pub(crate) fn lock_no_cancel(&self) {
+        if self
+            .state
+            .compare_exchange_weak(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.lock_slow(None, false);
         }
     }
 
@@ -100,7 +114,7 @@ impl RawMutex {
         self.state
             .compare_exchange_weak(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
-            || self.lock_slow(deadline)
+            || self.lock_slow(deadline, true)
     }
 
     /// # Contract
@@ -117,8 +131,10 @@ impl RawMutex {
         }
     }
 
+    /// `cancellable`: whether a cancellation of the calling green thread may unwind it from
+    /// the wait (the `Abandon` guard then takes it out of the queue).
     #[cold]
-    fn lock_slow(&self, deadline: Option<Instant>) -> bool {
+    fn lock_slow(&self, deadline: Option<Instant>, cancellable: bool) -> bool {
         let mut spins = 0;
         loop {
             let s = self.state.load(Ordering::Relaxed);
@@ -141,7 +157,11 @@ impl RawMutex {
                 return false;
             }
             // Queue ourselves, unless the lock was released meanwhile.
-            let waiter = Arc::new(Waiter::new());
+            let waiter = Arc::new(if cancellable {
+                Waiter::new()
+            } else {
+                Waiter::no_cancel()
+            });
             {
                 let mut queue = self.queue.lock();
                 let s = self.state.fetch_or(PARKED, Ordering::Relaxed);
@@ -217,8 +237,11 @@ impl RawMutex {
     }
 }
 
-/// Cleans up a queued locker whose stack is unwound (runtime shutdown) while it waits: it
-/// gives up, and whatever it was given meanwhile is passed on.
+/// Cleans up a queued locker whose stack is unwound while it waits (cancelled, or runtime
+/// shutdown): it gives up and leaves the queue, and whatever it was given meanwhile is passed
+/// on. The mutex stays usable by everyone else: a handed-off lock is unlocked (which hands it
+/// to the next waiter), and a wake-up to retry is passed on by taking and releasing the lock
+/// if it is free (if not, its holder's unlock wakes the next waiter).
 struct Abandon<'a> {
     mutex: &'a RawMutex,
     waiter: &'a Arc<Waiter>,
@@ -257,6 +280,11 @@ impl fmt::Debug for RawMutex {
 /// Unlike `std::sync::Mutex`, holding the guard across a switch point (a `sleep`, a channel
 /// operation) is fine: a green thread that waits for the lock parks, and its worker runs the
 /// holder meanwhile.
+///
+/// A green thread cancelled while it waits in `lock`
+/// ([`JoinHandle::cancel`](crate::JoinHandle::cancel)) unwinds without the lock and leaves
+/// the queue (passing the lock on if it was just handed to it); a guard it holds is
+/// released by the unwind.
 ///
 /// # Examples
 ///
@@ -461,6 +489,13 @@ impl<T: ?Sized> Mutex<T> {
 
     pub(crate) fn raw(&self) -> &RawMutex {
         &self.raw
+    }
+
+    /// [`Mutex::lock`] whose wait never raises a cancellation (see [`RawMutex::lock_no_cancel`]):
+    /// for the bookkeeping of other primitives in their destructors.
+    pub(crate) fn lock_no_cancel(&self) -> MutexGuard<'_, T> {
+        self.raw.lock_no_cancel();
+        self.guard()
     }
 }
 

@@ -8,6 +8,11 @@
 //! This is simpler and slower than a state word with its own queue (every `read` takes the
 //! inner mutex once to enter and once to leave); it is correct first, and the fast path can
 //! come later without changing the API.
+//!
+//! Cancellation: a reader or writer cancelled while it waits leaves without the lock; a
+//! waiting writer that leaves uncounts itself and, if it was the last writer waiting, wakes
+//! the readers it was holding back. The guards' destructors take the inner mutex without
+//! raising a cancellation, so a guard is always released completely.
 
 use std::cell::UnsafeCell;
 use std::fmt;
@@ -191,11 +196,14 @@ impl<T: ?Sized> RwLock<T> {
         let mut st = self.state.lock();
         if st.writer || st.readers > 0 {
             st.waiting_writers += 1;
-            let mut waiting = WaitingWriter(Some(st));
-            let guard = waiting.0.as_mut().expect("set above");
+            let mut waiting = WaitingWriter {
+                state: Some(st),
+                readers_cv: &self.readers_cv,
+            };
+            let guard = waiting.state.as_mut().expect("set above");
             self.writers_cv
                 .wait_while(guard, |st| st.writer || st.readers > 0);
-            st = waiting.0.take().expect("set above");
+            st = waiting.state.take().expect("set above");
             st.waiting_writers -= 1;
         }
         st.writer = true;
@@ -251,13 +259,23 @@ impl<T: ?Sized> RwLock<T> {
     }
 }
 
-/// Undoes `waiting_writers` if a waiting writer is unwound at runtime shutdown.
-struct WaitingWriter<'a>(Option<crate::sync::MutexGuard<'a, State>>);
+/// Undoes `waiting_writers` if a waiting writer is unwound (cancelled, or at runtime
+/// shutdown), and then wakes the readers queued behind it if no writer is left waiting:
+/// they wait only for writers, so nobody else would.
+struct WaitingWriter<'a> {
+    state: Option<crate::sync::MutexGuard<'a, State>>,
+    readers_cv: &'a Condvar,
+}
 
 impl Drop for WaitingWriter<'_> {
     fn drop(&mut self) {
-        if let Some(st) = &mut self.0 {
+        if let Some(mut st) = self.state.take() {
             st.waiting_writers -= 1;
+            let wake_readers = st.waiting_writers == 0 && !st.writer;
+            drop(st);
+            if wake_readers {
+                self.readers_cv.notify_all();
+            }
         }
     }
 }
@@ -288,7 +306,8 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        let mut st = self.lock.state.lock();
+        // Must complete: a cancellation raised half-way would leave the lock read-held.
+        let mut st = self.lock.state.lock_no_cancel();
         st.readers -= 1;
         let wake_writer = st.readers == 0 && st.waiting_writers > 0;
         drop(st);
@@ -316,7 +335,8 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        let mut st = self.lock.state.lock();
+        // Must complete: a cancellation raised half-way would leave the lock write-held.
+        let mut st = self.lock.state.lock_no_cancel();
         st.writer = false;
         let writers = st.waiting_writers > 0;
         drop(st);

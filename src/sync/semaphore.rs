@@ -246,7 +246,8 @@ impl Drop for SemaphoreGuard<'_> {
     }
 }
 
-/// A waiter unwound at runtime shutdown: gives up, or gives back the permit it was granted.
+/// A waiter unwound while it waits (cancelled, or at runtime shutdown): gives up and leaves
+/// the queue, or gives back the permit it was granted (to the next waiter, if any).
 struct Abandon<'a> {
     sem: &'a Semaphore,
     waiter: &'a Arc<Waiter>,

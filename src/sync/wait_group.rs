@@ -100,7 +100,8 @@ impl Clone for WaitGroup {
 
 impl Drop for WaitGroup {
     fn drop(&mut self) {
-        let mut count = self.inner.count.lock();
+        // Must complete, even in a cancelled green thread: the waiters count on it.
+        let mut count = self.inner.count.lock_no_cancel();
         *count -= 1;
         if *count == 0 {
             drop(count);

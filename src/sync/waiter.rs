@@ -49,6 +49,15 @@
 //! before it, and hangs the shutdown otherwise (a deadlock, as it would be between OS
 //! threads).
 
+//!
+//! # Cancellation
+//!
+//! A green thread cancelled while it waits (`JoinHandle::cancel`) unwinds from inside
+//! [`Waiter::wait`], still queued, exactly like at shutdown. So every primitive holds a drop
+//! guard around its wait that does step 4 above: abort, and if that fails, hand on what it
+//! was given. A waiter made with [`Waiter::no_cancel`] never raises (for waits that must
+//! complete before their frame may unwind); the cancellation stays pending.
+
 #![forbid(unsafe_code)]
 
 use crate::loom::time::Instant;
@@ -75,12 +84,25 @@ pub(crate) struct Waiter {
     thread: Thread,
     /// `true`: wait as the OS thread (the green thread is being unwound at shutdown).
     os: bool,
+    /// `false`: a cancellation of the green thread is not raised while it waits (see
+    /// "Cancellation" in the module docs).
+    cancellable: bool,
     state: AtomicUsize,
 }
 
 impl Waiter {
     /// A waiter for the calling thread, in state WAITING.
     pub(crate) fn new() -> Waiter {
+        Waiter::with_cancel(true)
+    }
+
+    /// A waiter whose waits never raise a cancellation (the crate's internal waits that
+    /// must complete, e.g. a condvar re-acquiring its mutex).
+    pub(crate) fn no_cancel() -> Waiter {
+        Waiter::with_cancel(false)
+    }
+
+    fn with_cancel(cancellable: bool) -> Waiter {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let os = Waiter::unwinding();
         Waiter {
@@ -91,6 +113,7 @@ impl Waiter {
                 thread::current()
             },
             os,
+            cancellable,
             state: AtomicUsize::new(WAITING),
         }
     }
@@ -142,8 +165,10 @@ impl Waiter {
     pub(crate) fn wait(&self, deadline: Option<Instant>) {
         if self.os {
             crate::thread::os::current_os_thread().parker.park(deadline);
-        } else {
+        } else if self.cancellable {
             thread::block(deadline);
+        } else {
+            thread::block_no_cancel(deadline);
         }
     }
 
