@@ -21,9 +21,11 @@
 //!   waiters that gave up are skipped until their owner removes them.
 //! - A spare waiter keeps its id from one operation to the next, so what is stashed under
 //!   it is always taken before its operation ends: a chosen `recv` waits in `take_stash`
-//!   until the message (or `Cancelled`) is there. The one exception, a wait unwound at
-//!   shutdown after being chosen, leaves it behind harmlessly: that green thread never
-//!   waits normally again, and its spares die with it.
+//!   until the message (or `Cancelled`) is there. A receive unwound after being chosen
+//!   (its green thread cancelled) takes it too and puts the message back in the channel,
+//!   first in line, so no message is lost. The one exception, a wait unwound at shutdown
+//!   before a select sent what it reserved, leaves it behind harmlessly: that green thread
+//!   never waits normally again, and its spares die with it.
 //! - A waiter that gives up aborts first (CAS WAITING -> ABORTED): if that fails it was
 //!   chosen, and it completes its operation instead. So a message is never both delivered
 //!   and reported as timed out.
@@ -155,6 +157,7 @@ impl<T> Chan<T> {
             let guard = Unregister {
                 chan: self,
                 waiter: &waiter,
+                recv: false,
             };
             let outcome = wait_once(&waiter, deadline);
             std::mem::forget(guard);
@@ -206,27 +209,53 @@ impl<T> Chan<T> {
             let guard = Unregister {
                 chan: self,
                 waiter: &waiter,
+                recv: true,
             };
-            let outcome = wait_once(&waiter, deadline);
+            // Chosen: our message is in the stash (or about to be, from a select).
+            let stashed = wait_once(&waiter, deadline)
+                .ok()
+                .map(|_| self.take_stash(&waiter, true));
             std::mem::forget(guard);
-            match outcome {
-                Ok(_) => match self.take_stash(&waiter) {
-                    Stashed::Msg(m) => return Ok(m),
-                    Stashed::Cancelled => continue,
-                },
-                Err(()) => self.unregister(waiter.id),
+            match stashed {
+                Some(Stashed::Msg(m)) => return Ok(m),
+                Some(Stashed::Cancelled) => continue,
+                None => self.unregister(waiter.id),
             }
         }
     }
 
     /// The message stashed for a chosen waiter, waiting for it if the sender has reserved
     /// this receiver but not sent yet.
-    pub(crate) fn take_stash(&self, waiter: &Waiter) -> Stashed<T> {
+    ///
+    /// `cancellable`: whether a cancellation may unwind the wait (the caller's guard then
+    /// reclaims the message); `reclaim` itself must not be interrupted.
+    pub(crate) fn take_stash(&self, waiter: &Waiter, cancellable: bool) -> Stashed<T> {
         loop {
             if let Some(s) = self.state.lock().take_stash(waiter.id) {
                 return s;
             }
-            waiter.wait(None);
+            if cancellable {
+                waiter.wait(None);
+            } else {
+                waiter.wait_no_cancel(None);
+            }
+        }
+    }
+
+    /// A receive chosen under `key` that will not take its message (its thread unwinds, or
+    /// its selected operation is dropped): puts the message back in the channel, first in
+    /// line. With the chosen `waiter`, waits for the message if a select reserved this
+    /// receive but has not sent yet; except while the runtime unwinds the green thread at
+    /// shutdown, where a wait would spin: a message not stashed by then is left behind.
+    pub(crate) fn reclaim(&self, key: u64, waiter: Option<&Waiter>) {
+        let stashed = match waiter {
+            Some(w) if !Waiter::unwinding() => Some(self.take_stash(w, false)),
+            _ => self.state.lock().take_stash(key),
+        };
+        if let Some(Stashed::Msg(m)) = stashed {
+            let mut wakes = Wakes::default();
+            self.state.lock().hand_back(m, &mut wakes);
+            wakes.wake();
         }
     }
 
@@ -283,16 +312,25 @@ pub(crate) fn wait_once(waiter: &Waiter, deadline: Option<Instant>) -> Result<us
     }
 }
 
-/// Removes a blocked operation whose stack is unwound at runtime shutdown.
+/// Removes a blocked operation whose stack is unwound (cancelled, or at runtime shutdown).
+///
+/// A send that was chosen meanwhile has been completed by its receiver (the message left with
+/// it); one that was not is withdrawn, and its message dropped with the sender's stack. A
+/// receive that was chosen puts the message it was handed back in the channel, first in line
+/// ([`Chan::reclaim`]), so no message is lost.
 struct Unregister<'a, T> {
     chan: &'a Chan<T>,
     waiter: &'a Waiter,
+    recv: bool,
 }
 
 impl<T> Drop for Unregister<'_, T> {
     fn drop(&mut self) {
-        let _ = self.waiter.abort();
+        let chosen = matches!(self.waiter.abort(), Err(v) if v >= CHOSEN);
         self.chan.unregister(self.waiter.id);
+        if chosen && self.recv {
+            self.chan.reclaim(self.waiter.id, Some(self.waiter));
+        }
     }
 }
 
@@ -407,6 +445,18 @@ impl<T> State<T> {
             Err(TryRecvError::Disconnected)
         } else {
             Err(TryRecvError::Empty)
+        }
+    }
+
+    /// Gives a message a receiver will not take back to the channel, first in line: to a
+    /// blocked receiver, or the buffer's front (one past its bound, at worst, until received).
+    pub(crate) fn hand_back(&mut self, m: T, wakes: &mut Wakes) {
+        match self.take_receiver() {
+            Some(e) => {
+                self.stash.push((e.waiter.id, Stashed::Msg(m)));
+                wakes.push(e.waiter);
+            }
+            None => self.queue.push_front(m),
         }
     }
 

@@ -14,6 +14,12 @@
 //! Everything works between any mix of green threads and OS threads: on a green thread a
 //! blocking operation parks it; on an OS thread it blocks the thread.
 //!
+//! A green thread cancelled ([`JoinHandle::cancel`](crate::JoinHandle::cancel)) while it
+//! blocks in `send`, `recv` or a select loses no message: a send either completed (a
+//! receiver took the message) or did not happen (the message is dropped with the sender's
+//! stack); a message handed to a cancelled receiver goes back into the channel, first in
+//! line, for the next receiver.
+//!
 //! # Examples
 //!
 //! ```

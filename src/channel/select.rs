@@ -51,8 +51,10 @@ pub(crate) trait SelectHandle {
     fn is_ready(&self, id: u64) -> bool;
     /// Removes the select's entries.
     fn unregister(&self, id: u64);
-    /// Gives back what `try_select` took, for a selected operation dropped uncompleted.
-    fn release(&self, token: Token);
+    /// Gives back what `try_select` took, or what a sender handed the select's waiter
+    /// (`chosen`: a receive it was chosen for, whose message may still be on its way), for
+    /// an operation that will not be completed (dropped, or its thread unwinds).
+    fn release(&self, token: Token, chosen: Option<&Waiter>);
     /// The channel's address, to check that an operation is completed on its own channel.
     fn addr(&self) -> usize;
 }
@@ -103,22 +105,9 @@ impl<T> SelectHandle for Receiver<T> {
         self.chan.unregister(id);
     }
 
-    fn release(&self, token: Token) {
+    fn release(&self, token: Token, chosen: Option<&Waiter>) {
         if let Token::Recv(key) = token {
-            let mut wakes = Wakes::default();
-            let mut st = self.chan.state.lock();
-            if let Some(Stashed::Msg(m)) = st.take_stash(key) {
-                // Put it back first in line: to a blocked receiver, or the buffer's front.
-                match st.take_receiver() {
-                    Some(e) => {
-                        st.stash.push((e.waiter.id, Stashed::Msg(m)));
-                        wakes.push(e.waiter);
-                    }
-                    None => st.queue.push_front(m),
-                }
-            }
-            drop(st);
-            wakes.wake();
+            self.chan.reclaim(key, chosen);
         }
     }
 
@@ -164,7 +153,7 @@ impl<T> SelectHandle for Sender<T> {
         self.chan.unregister(id);
     }
 
-    fn release(&self, token: Token) {
+    fn release(&self, token: Token, _chosen: Option<&Waiter>) {
         let mut wakes = Wakes::default();
         let mut st = self.chan.state.lock();
         match token {
@@ -466,7 +455,8 @@ impl<'a> Select<'a> {
                 let _ = waiter.abort();
             }
             let outcome = wait_once(&waiter, deadline);
-            drop(registered);
+            std::mem::forget(registered);
+            unregister_all(&self.handles, &waiter);
             // (3) Chosen: a sender completed (or reserved us for) one receive.
             if let Ok(v) = outcome {
                 let i = v - CHOSEN;
@@ -478,6 +468,22 @@ impl<'a> Select<'a> {
 }
 
 /// Removes a select's entries from every channel (also when unwound at shutdown).
+/// Gives up a round's waiter and takes it off every operation. Returns the value it was
+/// chosen with, if a sender chose it first.
+fn unregister_all(handles: &[&dyn SelectHandle], waiter: &Waiter) -> Option<usize> {
+    let chosen = match waiter.abort() {
+        Err(v) if v >= CHOSEN => Some(v),
+        _ => None,
+    };
+    for h in handles {
+        h.unregister(waiter.id);
+    }
+    chosen
+}
+
+/// Cleans up a round whose wait is unwound (cancelled, or at runtime shutdown): off every
+/// operation, and a receive it was chosen for meanwhile puts its message back in the channel
+/// (only receives are ever chosen).
 struct Registered<'s, 'a> {
     handles: &'s [&'a dyn SelectHandle],
     waiter: &'s Waiter,
@@ -485,9 +491,9 @@ struct Registered<'s, 'a> {
 
 impl Drop for Registered<'_, '_> {
     fn drop(&mut self) {
-        let _ = self.waiter.abort();
-        for h in self.handles {
-            h.unregister(self.waiter.id);
+        if let Some(v) = unregister_all(self.handles, self.waiter) {
+            let id = self.waiter.id;
+            self.handles[v - CHOSEN].release(Token::Recv(id), Some(self.waiter));
         }
     }
 }
@@ -552,12 +558,12 @@ impl SelectedOperation<'_> {
             Arc::as_ptr(&r.chan) as *const () as usize,
             "passed a receiver that wasn't selected"
         );
-        let token = self.token.take();
-        let waiter = self.waiter.take();
-        match token {
+        // The token stays in `self` until the message is taken: if the wait for a reserved
+        // message unwinds (cancelled), dropping `self` puts the message back.
+        match self.token {
             Some(Token::Recv(key)) => {
-                let stashed = match &waiter {
-                    Some(w) => r.chan.take_stash(w),
+                let stashed = match &self.waiter {
+                    Some(w) => r.chan.take_stash(w, true),
                     None => r
                         .chan
                         .state
@@ -565,12 +571,16 @@ impl SelectedOperation<'_> {
                         .take_stash(key)
                         .expect("a tried receive stashes its message at once"),
                 };
+                self.token = None;
                 match stashed {
                     Stashed::Msg(m) => Ok(m),
                     Stashed::Cancelled => r.recv(),
                 }
             }
-            Some(Token::RecvDisconnected) => Err(RecvError),
+            Some(Token::RecvDisconnected) => {
+                self.token = None;
+                Err(RecvError)
+            }
             _ => panic!("the selected operation is a send, not a receive"),
         }
     }
@@ -628,7 +638,7 @@ impl SelectedOperation<'_> {
 impl Drop for SelectedOperation<'_> {
     fn drop(&mut self) {
         if let Some(token) = self.token.take() {
-            self.handle.release(token);
+            self.handle.release(token, self.waiter.as_deref());
             if !std::thread::panicking() {
                 panic!("dropped `SelectedOperation` without completing the operation");
             }

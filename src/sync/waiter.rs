@@ -163,9 +163,20 @@ impl Waiter {
     /// `deadline`. May return early; callers loop.
     #[inline]
     pub(crate) fn wait(&self, deadline: Option<Instant>) {
+        self.wait_with(deadline, self.cancellable);
+    }
+
+    /// [`Waiter::wait`] that never raises a cancellation, whatever the waiter's kind.
+    #[inline]
+    pub(crate) fn wait_no_cancel(&self, deadline: Option<Instant>) {
+        self.wait_with(deadline, false);
+    }
+
+    #[inline]
+    fn wait_with(&self, deadline: Option<Instant>, cancellable: bool) {
         if self.os {
             crate::thread::os::current_os_thread().parker.park(deadline);
-        } else if self.cancellable {
+        } else if cancellable {
             thread::block(deadline);
         } else {
             thread::block_no_cancel(deadline);
