@@ -126,6 +126,10 @@ struct Packet<T> {
 /// The pool starts threads on demand (reusing idle ones) up to 500, or
 /// `GREENTHREAD_MAX_BLOCKING_THREADS`; beyond that, calls queue.
 ///
+/// A green thread cancelled while it waits here
+/// ([`JoinHandle::cancel`](crate::JoinHandle::cancel)) unwinds at once; `f` cannot be
+/// interrupted, so it runs on to the end on its pool thread, and its result is dropped there.
+///
 /// # Examples
 ///
 /// ```

@@ -46,6 +46,36 @@
 //! Everything works from plain OS threads too: [`current`], [`park`] and friends do what std
 //! does there, and a green thread and an OS thread can [`Thread::unpark`] each other.
 //!
+//! # Cancellation
+//!
+//! [`JoinHandle::cancel`] (and [`ScopedJoinHandle::cancel`]) stops a green thread from
+//! outside: it unwinds from its current switch point if it is blocked, or from its next one,
+//! as if it panicked there with the payload [`Cancelled::Requested`]. The switch points are
+//! [`yield_now`] and every call that can wait: [`park`], [`park_timeout`], [`sleep`],
+//! [`sleep_until`], [`JoinHandle::join`], socket calls of [`net`] and [`io::Async`], channel
+//! sends, receives and selects, the locks and waits of [`sync`], and [`unblock`]. Code
+//! between switch points is never interrupted.
+//!
+//! The unwind runs the destructors on the green thread's stack (guards unlock, buffers are
+//! freed), and [`JoinHandle::join`] returns `Err` with the payload. Whatever the green thread
+//! was blocked on stays consistent for everyone else: it leaves the wait queue, and a lock,
+//! permit, notification or message it was handed at that moment is passed on; no message is
+//! lost. Like any panic, the unwind can be observed with `std::panic::catch_unwind`, which
+//! gets the payload; the green thread may then carry on (it is raised once). A green thread
+//! waiting in [`scope`] or [`Runtime::block_on`] for green threads that borrow its stack
+//! waits for them first.
+//!
+//! ```
+//! use greenthread::Cancelled;
+//!
+//! let (tx, rx) = greenthread::channel::unbounded::<u32>();
+//! let consumer = greenthread::spawn(move || rx.iter().sum::<u32>());
+//! tx.send(1).unwrap();
+//! consumer.cancel(); // instead of closing the channel
+//! let payload = consumer.join().unwrap_err();
+//! assert_eq!(payload.downcast_ref(), Some(&Cancelled::Requested));
+//! ```
+//!
 //! # Caveats
 //!
 //! - **Blocking std calls block the worker.** `std::thread::sleep`, `std::sync::Mutex::lock`

@@ -310,6 +310,11 @@ impl Reactor {
     ///
     /// `WouldBlock` (`EAGAIN`, what std gives for an expired socket timeout) at the deadline;
     /// `Other` if the runtime is unwinding the calling green thread (shutdown).
+    ///
+    /// # Panics
+    ///
+    /// Unwinds with `Cancelled::Requested` if the calling green thread is cancelled while
+    /// it waits (`block` raises it); its waiter entry is removed as it unwinds.
     #[cold]
     pub(crate) fn wait_io(
         &self,
@@ -348,11 +353,38 @@ impl Reactor {
                 self.poller
                     .modify_with_mode(fd, Event::all(source.key), PollMode::Oneshot)?;
             }
+            // A cancellation unwinds from `block`: the guard takes us off the list.
+            let unlist = Unlist {
+                source,
+                dir,
+                me: &me,
+            };
             thread::block(deadline);
+            std::mem::forget(unlist);
             waiters = source.waiters.lock();
         };
-        waiters[dir as usize].retain(|t| t.id() != me.id());
+        unlist(&mut waiters, dir, &me);
         result
+    }
+}
+
+/// Takes `me` off `dir`'s waiter list.
+fn unlist(waiters: &mut [Vec<Thread>; 2], dir: Dir, me: &Thread) {
+    waiters[dir as usize].retain(|t| t.id() != me.id());
+}
+
+/// Takes a waiter whose wait unwinds (cancelled) off the source's list, so it is not kept
+/// alive or woken by the next edge. The source itself is untouched: edges are counted, not
+/// consumed, so the other waiters and the next operation see every one.
+struct Unlist<'a> {
+    source: &'a Source,
+    dir: Dir,
+    me: &'a Thread,
+}
+
+impl Drop for Unlist<'_> {
+    fn drop(&mut self) {
+        unlist(&mut self.source.waiters.lock(), self.dir, self.me);
     }
 }
 
