@@ -551,7 +551,20 @@ fn stress_cancel_racing_a_send_to_a_blocked_receiver() {
         for i in 0..2000u32 {
             let (tx, rx) = channel::bounded::<Msg>(if i % 2 == 0 { 0 } else { 4 });
             let rx_target = rx.clone();
-            let target = rt.spawn(move || rx_target.recv().map(|m| m.0));
+            let (_idle_tx, idle_rx) = channel::bounded::<Msg>(0);
+            // Half of the targets block in a select (over this channel and an idle one).
+            let target = if i % 4 < 2 {
+                rt.spawn(move || rx_target.recv().map(|m| m.0))
+            } else {
+                rt.spawn(move || {
+                    let mut sel = Select::new();
+                    sel.recv(&rx_target);
+                    sel.recv(&idle_rx);
+                    let op = sel.select();
+                    assert_eq!(op.index(), 0, "the idle channel gets nothing");
+                    op.recv(&rx_target).map(|m| m.0)
+                })
+            };
             if i % 3 == 0 {
                 std::thread::yield_now();
             }
