@@ -78,7 +78,11 @@ impl<T> Blocked<T> {
     fn cancel_and_check(self) {
         assert!(!self.dropped.load(Ordering::SeqCst));
         self.handle.cancel();
-        let payload = self.handle.join().err().expect("a cancelled thread returns Err");
+        let payload = self
+            .handle
+            .join()
+            .err()
+            .expect("a cancelled thread returns Err");
         assert!(is_requested(&*payload), "payload is Cancelled::Requested");
         assert!(self.dropped.load(Ordering::SeqCst), "destructors ran");
     }
@@ -224,12 +228,16 @@ fn cancel_while_sleeping_returns_promptly() {
 #[test]
 fn cancel_while_parked_and_in_park_timeout() {
     on_rt1(|| {
-        spawn_blocked(|| loop {
-            greenthread::park();
+        spawn_blocked(|| {
+            loop {
+                greenthread::park();
+            }
         })
         .cancel_and_check();
-        spawn_blocked(|| loop {
-            greenthread::park_timeout(Duration::from_secs(3600));
+        spawn_blocked(|| {
+            loop {
+                greenthread::park_timeout(Duration::from_secs(3600));
+            }
         })
         .cancel_and_check();
     });
@@ -383,9 +391,11 @@ fn cancel_of_a_yield_loop() {
     on_rt1(|| {
         let spins = Arc::new(AtomicUsize::new(0));
         let s = spins.clone();
-        let b = spawn_blocked(move || loop {
-            s.fetch_add(1, Ordering::Relaxed);
-            greenthread::yield_now();
+        let b = spawn_blocked(move || {
+            loop {
+                s.fetch_add(1, Ordering::Relaxed);
+                greenthread::yield_now();
+            }
         });
         b.cancel_and_check();
         let n = spins.load(Ordering::Relaxed);
@@ -432,8 +442,10 @@ fn cancel_from_an_os_thread_and_from_another_green_thread() {
 fn catching_the_cancellation_lets_the_thread_carry_on() {
     on_rt1(|| {
         let b = spawn_blocked(|| {
-            let caught = std::panic::catch_unwind(|| loop {
-                greenthread::park();
+            let caught = std::panic::catch_unwind(|| {
+                loop {
+                    greenthread::park();
+                }
             });
             let payload = caught.unwrap_err();
             assert!(is_requested(&*payload));
@@ -594,7 +606,9 @@ fn stress_cancel_racing_a_send_to_a_blocked_receiver() {
             assert!(rx.try_recv().is_err(), "iteration {i}: message duplicated");
             assert_eq!(drops.load(Ordering::SeqCst), i as usize + 1, "dropped once");
         }
-        eprintln!("of 2000: {received_by_target} received by the target, {put_back} left in the channel");
+        eprintln!(
+            "of 2000: {received_by_target} received by the target, {put_back} left in the channel"
+        );
     });
 }
 
@@ -651,7 +665,11 @@ fn stress_cancel_racing_an_unlock() {
                 Err(p) => assert!(is_requested(&*p)),
             }
         }
-        assert_eq!(*m.lock(), ok, "every successful locker counted, no one else");
+        assert_eq!(
+            *m.lock(),
+            ok,
+            "every successful locker counted, no one else"
+        );
         assert!(!m.is_locked());
     });
 }
@@ -671,7 +689,8 @@ fn stress_cancel_racing_a_notify() {
                     let mut tokens = p.0.lock();
                     ready.send(()).unwrap();
                     // Consume one token, waiting for it.
-                    let r = p.1.wait_while_for(&mut tokens, |t| *t == 0, Duration::from_secs(20));
+                    let r =
+                        p.1.wait_while_for(&mut tokens, |t| *t == 0, Duration::from_secs(20));
                     assert!(!r.timed_out(), "a notification was lost");
                     *tokens -= 1;
                 }));
@@ -685,11 +704,12 @@ fn stress_cancel_racing_a_notify() {
             let first = waiters.remove(0).join();
             // If the first took the token, the second must not need one; else the second
             // must get it even if the notification went to the cancelled first.
-            if first.is_ok() {
-                *pair.0.lock() += 1;
-                pair.1.notify_one();
-            } else {
-                assert!(is_requested(&*first.unwrap_err()));
+            match first {
+                Ok(()) => {
+                    *pair.0.lock() += 1;
+                    pair.1.notify_one();
+                }
+                Err(p) => assert!(is_requested(&*p)),
             }
             waiters.remove(0).join().unwrap();
             assert_eq!(*pair.0.lock(), 0);

@@ -5,8 +5,8 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
 use super::join::{Cancelled, Completion, JoinHandle, JoinInner, Packet};
-use super::{Thread, cancel};
 use super::scope::{Scope, ScopeData, ScopedJoinHandle};
+use super::{Thread, cancel};
 use crate::coroutine::current_task;
 use crate::scheduler::{self, Shared};
 
