@@ -8,15 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use greenthread::{Cancelled, Runtime};
-use support::within;
-
-struct CountDrop(Arc<AtomicUsize>);
-
-impl Drop for CountDrop {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use support::{CountDrop, within};
 
 #[test]
 fn parked_sleeping_and_unstarted_green_threads_are_unwound() {

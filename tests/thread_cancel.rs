@@ -22,7 +22,7 @@ use greenthread::channel::{self, Select};
 use greenthread::net::{TcpListener, TcpStream};
 use greenthread::sync::{Barrier, Condvar, Mutex, RwLock, Semaphore};
 use greenthread::{Cancelled, JoinHandle, Runtime};
-use support::within;
+use support::{CountDrop, within};
 
 /// Sets its flag when dropped: proof that the unwind ran the destructors.
 struct SetOnDrop(Arc<AtomicBool>);
@@ -546,13 +546,7 @@ fn a_cancelled_thread_waiting_for_its_scope_waits_for_the_scoped_threads() {
 }
 
 /// A message tracked by a shared count of drops, to see it neither lost nor duplicated.
-struct Msg(u32, Arc<AtomicUsize>);
-
-impl Drop for Msg {
-    fn drop(&mut self) {
-        self.1.fetch_add(1, Ordering::SeqCst);
-    }
-}
+struct Msg(u32, #[allow(dead_code)] CountDrop);
 
 #[test]
 fn stress_cancel_racing_a_send_to_a_blocked_receiver() {
@@ -582,7 +576,7 @@ fn stress_cancel_racing_a_send_to_a_blocked_receiver() {
             }
             // Race: the message goes to the blocked target, or into the buffer, or to the
             // target just as it is cancelled, which must put it back.
-            let sent = tx.send_timeout(Msg(i, drops.clone()), Duration::from_millis(1));
+            let sent = tx.send_timeout(Msg(i, CountDrop(drops.clone())), Duration::from_millis(1));
             target.cancel();
             match target.join() {
                 Ok(v) => {
@@ -620,7 +614,7 @@ fn stress_cancel_racing_a_rendezvous_send() {
         let mut received = HashSet::new();
         for i in 0..2000u32 {
             let (tx, rx) = channel::bounded::<Msg>(0);
-            let msg = Msg(i, drops.clone()); // dropped with the closure if it never starts
+            let msg = Msg(i, CountDrop(drops.clone())); // dropped with the closure if it never starts
             let sender = rt.spawn(move || tx.send(msg).is_ok());
             let receiver = rt.spawn(move || rx.recv().ok().map(|m| m.0));
             if i % 2 == 0 {

@@ -86,13 +86,7 @@ impl RawMutex {
 
     #[inline]
     pub(crate) fn lock(&self) {
-        if self
-            .state
-            .compare_exchange_weak(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            self.lock_slow(None, true);
-        }
+        self.lock_with(true);
     }
 
     /// [`RawMutex::lock`] whose wait never raises a cancellation of the calling green
@@ -100,12 +94,17 @@ impl RawMutex {
     /// re-acquire, bookkeeping in destructors).
     #[inline]
     pub(crate) fn lock_no_cancel(&self) {
+        self.lock_with(false);
+    }
+
+    #[inline]
+    fn lock_with(&self, cancellable: bool) {
         if self
             .state
             .compare_exchange_weak(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
-            self.lock_slow(None, false);
+            self.lock_slow(None, cancellable);
         }
     }
 

@@ -2,8 +2,18 @@
 #![allow(dead_code)]
 
 use std::process::{Command, Output};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
+
+/// Counts its drops in a shared counter: proof that a value was dropped, exactly once.
+pub struct CountDrop(pub Arc<AtomicUsize>);
+
+impl Drop for CountDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
 
 /// Runs `f` on its own OS thread and fails the test if it takes longer than `secs`: a hang
 /// becomes a failure instead of a stuck CI job.
