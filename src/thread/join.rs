@@ -332,10 +332,11 @@ impl<T> JoinHandle<T> {
     ///
     /// let rt = greenthread::Runtime::new()?;
     /// let cleaned_up = Arc::new(AtomicBool::new(false));
-    /// let flag = cleaned_up.clone();
+    /// // Owned by the closure: dropped by the unwind, or with the closure if it never starts.
+    /// let cleanup = Cleanup(cleaned_up.clone());
     /// let start = Instant::now();
     /// let sleeper = rt.spawn(move || {
-    ///     let _cleanup = Cleanup(flag);
+    ///     let _cleanup = cleanup;
     ///     greenthread::sleep(Duration::from_secs(3600));
     /// });
     /// sleeper.cancel();

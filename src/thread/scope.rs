@@ -210,8 +210,11 @@ impl<T> ScopedJoinHandle<'_, T> {
     ///                 *self.0 = true;
     ///             }
     ///         }
-    ///         let h = s.spawn(|| {
-    ///             let _c = Cleanup(&mut cleaned_up);
+    ///         // Owned by the closure: dropped by the unwind, or with the closure if it
+    ///         // never starts.
+    ///         let cleanup = Cleanup(&mut cleaned_up);
+    ///         let h = s.spawn(move || {
+    ///             let _c = cleanup;
     ///             loop {
     ///                 greenthread::park();
     ///             }
