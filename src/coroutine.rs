@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
+use crate::runtime::wait::WaitCell;
 use crate::scheduler::Shared;
 use crate::stack::{Stack, StackMem};
 use crate::thread::ThreadId;
@@ -62,6 +63,8 @@ pub(crate) struct Task {
     home: AtomicUsize,
     /// Set when the runtime unwinds it at shutdown: its switch points return at once.
     cancelling: AtomicBool,
+    /// What it waits for when parked (dump, stats, deadlock check).
+    pub(crate) wait: WaitCell,
     /// The stack it runs on (a copy of the bounds; the `Stack` itself is in the coroutine).
     stack: StackMem,
     own: Exclusive,
@@ -185,6 +188,7 @@ impl Task {
             stay_on_worker,
             home: AtomicUsize::new(NO_HOME),
             cancelling: AtomicBool::new(false),
+            wait: WaitCell::new(),
             stack: mem,
             own: Exclusive {
                 co: UnsafeCell::new(Some(co)),
@@ -213,6 +217,12 @@ impl Task {
             NO_HOME => None,
             w => Some(w),
         }
+    }
+
+    /// Whether it must stay on the first worker it runs on and has not run yet.
+    #[inline]
+    pub(crate) fn wants_home(&self) -> bool {
+        self.stay_on_worker && self.home.load(Ordering::Relaxed) == NO_HOME
     }
 
     /// Whether the runtime is unwinding this green thread (shutdown).

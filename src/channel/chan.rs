@@ -35,6 +35,7 @@
 #![forbid(unsafe_code)]
 
 use crate::loom::time::Instant;
+use crate::runtime::WaitReason;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -156,7 +157,7 @@ impl<T> Chan<T> {
                 chan: self,
                 waiter: &waiter,
             };
-            let outcome = wait_once(&waiter, deadline);
+            let outcome = wait_once(&waiter, WaitReason::ChannelSend, deadline);
             std::mem::forget(guard);
             match outcome {
                 // A receiver took the message out of our entry.
@@ -207,7 +208,7 @@ impl<T> Chan<T> {
                 chan: self,
                 waiter: &waiter,
             };
-            let outcome = wait_once(&waiter, deadline);
+            let outcome = wait_once(&waiter, WaitReason::ChannelRecv, deadline);
             std::mem::forget(guard);
             match outcome {
                 Ok(_) => match self.take_stash(&waiter) {
@@ -226,7 +227,7 @@ impl<T> Chan<T> {
             if let Some(s) = self.state.lock().take_stash(waiter.id) {
                 return s;
             }
-            waiter.wait(None);
+            waiter.wait(WaitReason::ChannelRecv, None);
         }
     }
 
@@ -263,13 +264,17 @@ impl<T> Chan<T> {
 /// Waits for one wake-up, then decides: `Ok(value)` if chosen, else aborts (`Err`). Any
 /// wake-up that did not choose us (a disconnection, a select to look again, a stale one)
 /// makes the caller look at the channel again.
-pub(crate) fn wait_once(waiter: &Waiter, deadline: Option<Instant>) -> Result<usize, ()> {
+pub(crate) fn wait_once(
+    waiter: &Waiter,
+    reason: WaitReason,
+    deadline: Option<Instant>,
+) -> Result<usize, ()> {
     match waiter.state() {
         s if s >= CHOSEN => return Ok(s),
         ABORTED => return Err(()),
         _ => {}
     }
-    waiter.wait(deadline);
+    waiter.wait(reason, deadline);
     // Usually a waker chose us: seeing it takes a load, not a CAS.
     match waiter.state() {
         s if s >= CHOSEN => return Ok(s),

@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::runtime::WaitReason;
 use std::fmt;
 
 use crate::sync::{Condvar, Mutex};
@@ -109,8 +110,9 @@ impl Barrier {
             return BarrierWaitResult(true);
         }
         let generation = st.generation;
-        self.cv
-            .wait_while(&mut st, |st| st.generation == generation);
+        self.cv.wait_while_as(&mut st, WaitReason::Barrier, |st| {
+            st.generation == generation
+        });
         BarrierWaitResult(false)
     }
 }

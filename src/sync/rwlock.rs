@@ -9,6 +9,7 @@
 //! inner mutex once to enter and once to leave); it is correct first, and the fast path can
 //! come later without changing the API.
 
+use crate::runtime::WaitReason;
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -148,7 +149,9 @@ impl<T: ?Sized> RwLock<T> {
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
         let mut st = self.state.lock();
         self.readers_cv
-            .wait_while(&mut st, |st| st.writer || st.waiting_writers > 0);
+            .wait_while_as(&mut st, WaitReason::RwLockRead, |st| {
+                st.writer || st.waiting_writers > 0
+            });
         st.readers += 1;
         self.read_guard()
     }
@@ -194,7 +197,9 @@ impl<T: ?Sized> RwLock<T> {
             let mut waiting = WaitingWriter(Some(st));
             let guard = waiting.0.as_mut().expect("set above");
             self.writers_cv
-                .wait_while(guard, |st| st.writer || st.readers > 0);
+                .wait_while_as(guard, WaitReason::RwLockWrite, |st| {
+                    st.writer || st.readers > 0
+                });
             st = waiting.0.take().expect("set above");
             st.waiting_writers -= 1;
         }

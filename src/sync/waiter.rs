@@ -59,6 +59,7 @@ use std::sync::atomic::AtomicU64;
 
 use crate::coroutine::current_task;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::runtime::WaitReason;
 use crate::thread::{self, Thread};
 
 /// Not decided yet.
@@ -139,17 +140,21 @@ impl Waiter {
     /// Blocks the calling thread (which must be the waiter's) until a wake-up or
     /// `deadline`. May return early; callers loop.
     #[inline]
-    pub(crate) fn wait(&self, deadline: Option<Instant>) {
+    pub(crate) fn wait(&self, reason: WaitReason, deadline: Option<Instant>) {
         if self.os {
             crate::thread::os::current_os_thread().parker.park(deadline);
         } else {
-            thread::block(deadline);
+            thread::block(reason, deadline);
         }
     }
 
     /// Waits until a waker chose this waiter or `deadline` passes; on a deadline tries to
     /// abort. `Ok(value)`: chosen with `value`; `Err(())`: aborted (timed out).
-    pub(crate) fn wait_chosen(&self, deadline: Option<Instant>) -> Result<usize, ()> {
+    pub(crate) fn wait_chosen(
+        &self,
+        reason: WaitReason,
+        deadline: Option<Instant>,
+    ) -> Result<usize, ()> {
         loop {
             let s = self.state();
             if s >= CHOSEN {
@@ -161,7 +166,7 @@ impl Waiter {
                     Err(v) => Ok(v),
                 };
             }
-            self.wait(deadline);
+            self.wait(reason, deadline);
         }
     }
 }

@@ -19,6 +19,7 @@ use parking_lot::Mutex;
 
 use super::scope::ScopeData;
 use super::{Thread, block, current};
+use crate::runtime::WaitReason;
 
 /// The panic payload [`JoinHandle::join`] returns for a green thread that was unwound
 /// without finishing, because its runtime shut down while it was parked or queued.
@@ -161,7 +162,7 @@ impl<T> JoinInner<'_, T> {
                 // The joiner itself is being unwound at shutdown and cannot wait.
                 return Err(Box::new(Cancelled) as Box<dyn Any + Send>);
             }
-            block(None);
+            block(WaitReason::Join(self.thread.id()), None);
         }
     }
 

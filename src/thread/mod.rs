@@ -36,6 +36,7 @@ pub use local::{AccessError, LocalKey};
 pub use scope::{Scope, ScopedJoinHandle, scope};
 
 use crate::coroutine::{Switch, Task, current_arc, current_task};
+use crate::runtime::WaitReason;
 use os::OsThread;
 use parker::Wake;
 
@@ -59,6 +60,11 @@ impl ThreadId {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         ThreadId(NonZeroU64::new(id).expect("thread id space exhausted"))
+    }
+
+    /// The id with number `n`, if `n` can be one.
+    pub(crate) fn from_u64(n: u64) -> Option<ThreadId> {
+        NonZeroU64::new(n).map(ThreadId)
     }
 
     /// The id as a number (unique per process, never 0).
@@ -259,25 +265,34 @@ pub(crate) fn current_os() -> Thread {
 /// The runtime's one way to wait: suspends the caller until [`Thread::wake`] or `deadline`.
 ///
 /// May return early (a stale wake-up), so callers loop on their condition. On a green thread
-/// it parks the green thread; on an OS thread it blocks the OS thread. While the runtime is
-/// unwinding a green thread at shutdown it returns at once.
-pub(crate) fn block(deadline: Option<Instant>) {
+/// it parks the green thread, recording `reason` for the dump and the deadlock check; on an
+/// OS thread it blocks the OS thread. While the runtime is unwinding a green thread at
+/// shutdown it returns at once.
+pub(crate) fn block(reason: WaitReason, deadline: Option<Instant>) {
     match current_task() {
-        Some(task) => block_green(task, deadline),
+        Some(task) => block_green(task, reason, deadline),
         None => os::current_os_thread().parker.park(deadline),
     }
 }
 
-fn block_green(task: &Task, deadline: Option<Instant>) {
+fn block_green(task: &Task, reason: WaitReason, deadline: Option<Instant>) {
     if task.park.take_notification() {
         return;
     }
+    let clock = &task.shared.clock;
     match deadline {
-        None => task.suspend(Switch::Park),
+        None => {
+            task.wait.set(reason, clock.coarse(), None);
+            task.suspend(Switch::Park);
+        }
         Some(deadline) => {
-            if deadline <= Instant::now() {
+            let now = Instant::now();
+            if deadline <= now {
                 return;
             }
+            clock.observe(now);
+            task.wait
+                .set(reason, clock.at(now), Some(clock.at(deadline)));
             let me = current();
             let key = task.shared.add_timer(deadline, me);
             task.suspend(Switch::Park);
@@ -310,7 +325,7 @@ pub fn park() {
                 if task.is_cancelling() {
                     return;
                 }
-                block_green(task, None);
+                block_green(task, WaitReason::Park, None);
             }
         }
         None => std::thread::park(),
@@ -354,7 +369,7 @@ pub fn park_timeout(dur: Duration) {
         if task.is_cancelling() || deadline.is_some_and(|d| Instant::now() >= d) {
             return;
         }
-        block_green(task, deadline);
+        block_green(task, WaitReason::Park, deadline);
     }
 }
 
@@ -414,7 +429,7 @@ pub fn sleep_until(deadline: Instant) {
         if task.is_cancelling() {
             return;
         }
-        block_green(task, Some(deadline));
+        block_green(task, WaitReason::Sleep, Some(deadline));
     }
 }
 

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::Result;
 
 use super::{Builder, JoinInner, Thread, block, current};
+use crate::runtime::WaitReason;
 
 /// A scope to spawn scoped green threads in; see [`scope`].
 ///
@@ -105,7 +106,7 @@ where
             // Shutdown unwinds the newest green threads first, so ours are gone already.
             break;
         }
-        block(None);
+        block(WaitReason::Scope, None);
     }
     match result {
         Err(e) => resume_unwind(e),
