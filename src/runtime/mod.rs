@@ -213,8 +213,12 @@ impl Builder {
 
     /// Hand-off (default off): when the watchdog finds a worker blocked, start a replacement
     /// worker OS thread so the other green threads keep running, and retire it once the
-    /// blocked worker switches again (Go's scheduler does the same). At most one replacement
-    /// per worker runs at a time. Needs the watchdog.
+    /// blocked worker switches again (Go's scheduler does the same). Up to four replacements
+    /// per worker can run at once (a replacement can block too). Needs the watchdog.
+    ///
+    /// What a replacement cannot take over: the one green thread the blocked worker was
+    /// about to run next (its LIFO slot), and green threads bound to it with
+    /// [`stay_on_worker`](crate::Builder::stay_on_worker); they wait for it.
     ///
     /// # Examples
     ///
@@ -314,9 +318,9 @@ impl Builder {
             guard_pages: self.guard_pages,
             thread_name: self.thread_name,
         };
-        // One spare slot per worker for hand-off workers (see `monitor`).
+        // Spare slots for hand-off workers (see `monitor`).
         let spares = if self.monitor.handoff && self.monitor.watchdog.is_some() {
-            workers
+            workers * monitor::SPARES_PER_WORKER
         } else {
             0
         };

@@ -20,8 +20,9 @@
 //!
 //! # Hand-off workers
 //!
-//! The runtime is built with as many spare worker slots as workers (their deques, stealers,
-//! inboxes and idle entries exist from the start, empty). A replacement takes a free slot,
+//! With hand-off on, the runtime is built with [`SPARES_PER_WORKER`] spare worker slots per
+//! worker (their deques, stealers, inboxes and idle entries exist from the start, empty),
+//! so a replacement that blocks in turn can be replaced too. A replacement takes a free slot,
 //! runs the ordinary worker loop, and steals the blocked worker's queued green threads
 //! like any idle worker would. To retire it the monitor sets the slot's `retire` flag and
 //! wakes it; it leaves at its next pick, handing whatever it has queued to the injector.
@@ -49,6 +50,10 @@ pub const DEFAULT_WATCHDOG: Duration = Duration::from_millis(100);
 
 /// How long the runtime must look deadlocked before it is reported.
 pub(crate) const DEADLOCK_GRACE: Duration = Duration::from_millis(200);
+
+/// Spare worker slots per worker when hand-off is on: how many workers can be blocked at
+/// once, per worker, with every blocked one replaced.
+pub(crate) const SPARES_PER_WORKER: usize = 4;
 
 /// The longest tick.
 const MAX_TICK: Duration = Duration::from_millis(25);
@@ -106,10 +111,9 @@ pub enum Report {
     /// A green thread has held its worker without reaching a switch point for longer than
     /// the watchdog threshold.
     Blocked {
-        /// The runtime's worker name prefix.
-        runtime: String,
-        /// The worker it holds.
-        worker: usize,
+        /// The OS thread name of the worker it holds (`<prefix>-<n>`, or
+        /// `<prefix>-handoff-<n>` for a replacement worker).
+        worker: String,
         /// The green thread.
         thread: ThreadId,
         /// Its name, if any.
@@ -130,7 +134,6 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Report::Blocked {
-                runtime,
                 worker,
                 thread,
                 name,
@@ -143,7 +146,7 @@ impl fmt::Display for Report {
                 }
                 write!(
                     f,
-                    "(#{}) has held worker {runtime}-{worker} for {} without reaching a switch \
+                    "(#{}) has held worker {worker} for {} without reaching a switch \
                      point, so the green threads queued there cannot run. It is blocking in a \
                      call the runtime cannot switch out of (std::thread::sleep, std::sync, \
                      std::net, file I/O) or computing: wrap that call in greenthread::unblock(..), \
@@ -372,8 +375,7 @@ impl Watch {
                         .and_then(|id| shared.registry.get(id))
                         .and_then(|t| t.name().map(String::from));
                     shared.monitor.report(&Report::Blocked {
-                        runtime: shared.config.thread_name.clone(),
-                        worker: w,
+                        worker: worker_name(shared, w),
                         thread: ThreadId::from_u64(current).expect("current is non-zero"),
                         name,
                         blocked_for,
@@ -451,11 +453,7 @@ fn start_handoff(shared: &Arc<Shared>) -> Option<usize> {
     monitor.active.fetch_add(1, Ordering::Relaxed);
     let theirs = shared.clone();
     let started = std::thread::Builder::new()
-        .name(format!(
-            "{}-handoff-{}",
-            shared.config.thread_name,
-            slot - workers
-        ))
+        .name(worker_name(shared, slot))
         .spawn(move || {
             let deque = Worker::run(theirs.clone(), slot, deque);
             theirs.monitor.spares.lock()[slot - workers] = Some(deque);
@@ -473,6 +471,16 @@ fn start_handoff(shared: &Arc<Shared>) -> Option<usize> {
             monitor.active.fetch_sub(1, Ordering::Relaxed);
             None
         }
+    }
+}
+
+/// The OS thread name of the worker in `slot`.
+fn worker_name(shared: &Shared, slot: usize) -> String {
+    let (prefix, workers) = (&shared.config.thread_name, shared.config.workers);
+    if slot < workers {
+        format!("{prefix}-{slot}")
+    } else {
+        format!("{prefix}-handoff-{}", slot - workers)
     }
 }
 
