@@ -151,29 +151,31 @@ fn the_open_sockets_are_counted() {
 }
 
 #[test]
-fn work_spread_from_one_worker_is_stolen() {
+fn work_queued_on_a_busy_worker_is_stolen() {
     within(60, || {
-        let rt = Runtime::builder().workers(2).build().unwrap();
-        for _ in 0..50 {
-            rt.block_on(|| {
-                // Queued on this worker; the idle one has to steal to help.
-                let hs: Vec<_> = (0..64)
-                    .map(|_| {
-                        greenthread::spawn(|| {
-                            let t = Instant::now();
-                            while t.elapsed() < Duration::from_micros(200) {
-                                greenthread::yield_now();
-                            }
-                        })
+        let rt = Runtime::builder().workers(2).watchdog(None).build().unwrap();
+        let ran = rt.block_on(|| {
+            let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let hs: Vec<_> = (0..64)
+                .map(|_| {
+                    let ran = ran.clone();
+                    greenthread::spawn(move || {
+                        ran.fetch_add(1, Ordering::SeqCst);
                     })
-                    .collect();
-                hs.into_iter().for_each(|h| h.join().unwrap());
-            });
-            if rt.stats().steals > 0 {
-                return;
+                })
+                .collect();
+            // Hold this worker without a switch point: the green threads just queued on it
+            // can only run if the other worker steals them.
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while ran.load(Ordering::SeqCst) < 32 && Instant::now() < deadline {
+                std::hint::spin_loop();
             }
-        }
-        panic!("no steal in 50 rounds of 64 green threads queued on one worker");
+            let n = ran.load(Ordering::SeqCst);
+            hs.into_iter().for_each(|h| h.join().unwrap());
+            n
+        });
+        assert!(ran >= 32, "only {ran} ran while their worker was busy");
+        assert!(rt.stats().steals > 0);
     });
 }
 
