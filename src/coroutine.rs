@@ -67,6 +67,9 @@ pub(crate) struct Task {
     pub(crate) wait: WaitCell,
     /// The stack it runs on (a copy of the bounds; the `Stack` itself is in the coroutine).
     stack: StackMem,
+    /// Entered around every run, so events from the green thread carry its id and name.
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
     own: Exclusive,
 }
 
@@ -179,8 +182,20 @@ impl Task {
             // thread-locals do on theirs.
             drop(task.with_locals(std::mem::take));
         });
+        let id = ThreadId::new();
+        #[cfg(feature = "tracing")]
+        // A root span: a green thread outlives the one that spawned it.
+        let span = tracing::debug_span!(
+            target: "greenthread",
+            parent: None,
+            "green_thread",
+            id = id.as_u64(),
+            name = name.as_deref()
+        );
         Ok(Arc::new(Task {
-            id: ThreadId::new(),
+            id,
+            #[cfg(feature = "tracing")]
+            span,
             name: name.map(String::into_boxed_str),
             park: ParkState::new(),
             token: AtomicBool::new(false),
@@ -248,6 +263,8 @@ impl Task {
             return RunResult::Finished;
         };
         let result = {
+            #[cfg(feature = "tracing")]
+            let _span = self.span.enter();
             let _current = SetCurrent::new(self);
             co.resume(())
         };

@@ -153,7 +153,11 @@ fn the_open_sockets_are_counted() {
 #[test]
 fn work_queued_on_a_busy_worker_is_stolen() {
     within(60, || {
-        let rt = Runtime::builder().workers(2).watchdog(None).build().unwrap();
+        let rt = Runtime::builder()
+            .workers(2)
+            .watchdog(None)
+            .build()
+            .unwrap();
         let ran = rt.block_on(|| {
             let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
             let hs: Vec<_> = (0..64)

@@ -294,6 +294,14 @@ where
     M: FnOnce() + Send + 'static,
 {
     let task = Task::new(shared.clone(), name, stack_size, stay_on_worker, main)?;
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        target: "greenthread",
+        id = task.id().as_u64(),
+        name = task.name(),
+        stack_size,
+        "spawn"
+    );
     shared.registry.insert(task.clone());
     schedule(task.clone(), false);
     Ok(task)

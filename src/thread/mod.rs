@@ -280,6 +280,8 @@ fn block_green(task: &Task, reason: WaitReason, deadline: Option<Instant>) {
         return;
     }
     let clock = &task.shared.clock;
+    #[cfg(feature = "tracing")]
+    tracing::trace!(target: "greenthread", reason = %reason, ?deadline, "park");
     match deadline {
         None => {
             task.wait.set(reason, clock.coarse(), None);
