@@ -24,6 +24,7 @@ use std::time::Duration;
 use parking_lot::{Condvar, Mutex};
 
 use crate::coroutine::current_task;
+use crate::runtime::WaitReason;
 use crate::thread::{self, Thread};
 
 /// Default upper bound of pool threads.
@@ -170,6 +171,6 @@ where
                 Err(payload) => resume_unwind(payload),
             };
         }
-        thread::block(None);
+        thread::block(WaitReason::Unblock, None);
     }
 }

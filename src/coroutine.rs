@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
+use crate::runtime::wait::WaitCell;
 use crate::scheduler::Shared;
 use crate::stack::{Stack, StackMem};
 use crate::thread::ThreadId;
@@ -65,8 +66,13 @@ pub(crate) struct Task {
     /// Set by `JoinHandle::cancel`, cleared when the unwind is raised at a switch point (or
     /// when the green thread finishes: see `thread::cancel`).
     pub(crate) cancel_requested: AtomicBool,
+    /// What it waits for when parked (dump, stats, deadlock check).
+    pub(crate) wait: WaitCell,
     /// The stack it runs on (a copy of the bounds; the `Stack` itself is in the coroutine).
     stack: StackMem,
+    /// Entered around every run, so events from the green thread carry its id and name.
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
     own: Exclusive,
 }
 
@@ -179,8 +185,20 @@ impl Task {
             // thread-locals do on theirs.
             drop(task.with_locals(std::mem::take));
         });
+        let id = ThreadId::new();
+        #[cfg(feature = "tracing")]
+        // A root span: a green thread outlives the one that spawned it.
+        let span = tracing::debug_span!(
+            target: "greenthread",
+            parent: None,
+            "green_thread",
+            id = id.as_u64(),
+            name = name.as_deref()
+        );
         Ok(Arc::new(Task {
-            id: ThreadId::new(),
+            id,
+            #[cfg(feature = "tracing")]
+            span,
             name: name.map(String::into_boxed_str),
             park: ParkState::new(),
             token: AtomicBool::new(false),
@@ -189,6 +207,7 @@ impl Task {
             home: AtomicUsize::new(NO_HOME),
             cancelling: AtomicBool::new(false),
             cancel_requested: AtomicBool::new(false),
+            wait: WaitCell::new(),
             stack: mem,
             own: Exclusive {
                 co: UnsafeCell::new(Some(co)),
@@ -219,6 +238,12 @@ impl Task {
         }
     }
 
+    /// Whether it must stay on the first worker it runs on and has not run yet.
+    #[inline]
+    pub(crate) fn wants_home(&self) -> bool {
+        self.stay_on_worker && self.home.load(Ordering::Relaxed) == NO_HOME
+    }
+
     /// Whether the runtime is unwinding this green thread (shutdown).
     #[inline]
     pub(crate) fn is_cancelling(&self) -> bool {
@@ -242,6 +267,8 @@ impl Task {
             return RunResult::Finished;
         };
         let result = {
+            #[cfg(feature = "tracing")]
+            let _span = self.span.enter();
             let _current = SetCurrent::new(self);
             co.resume(())
         };

@@ -76,6 +76,47 @@
 //! assert_eq!(payload.downcast_ref(), Some(&Cancelled::Requested));
 //! ```
 //!
+//! # Seeing inside
+//!
+//! The bugs of a cooperative runtime are a green thread that blocks its worker, a deadlock
+//! that just hangs, and not knowing what thousands of green threads wait for. Each runtime
+//! has a monitor thread that watches for the first two, and can tell you the third:
+//!
+//! - [`Runtime::stats`]: counters (spawned, alive, running, parked by what they wait for,
+//!   context switches, steals, reactor polls and events, timers, the stack pool). The
+//!   workers keep them with no locked instruction, so they are always on.
+//! - [`Runtime::dump`] / [`Runtime::snapshot`]: every live green thread with its id, name,
+//!   state, what it waits for (`read fd 7`, `sleep`, `channel recv`, `mutex`, `join #42`),
+//!   for how long, time left to its timeout, and its stack size and use.
+//! - **Blocking watchdog**: a green thread that holds its worker for longer than a threshold
+//!   (100 ms by default, [`runtime::Builder::watchdog`]) without reaching a switch point is
+//!   reported by name with a hint to use [`unblock`]; with
+//!   [`runtime::Builder::handoff`] a replacement worker runs the other green threads
+//!   meanwhile.
+//! - **Deadlock report**: when every green thread is parked on something only another green
+//!   thread could end (no I/O, no timer, no blocking-pool call), the runtime says so once,
+//!   with the dump ([`runtime::Builder::deadlock`]: report, panic or ignore). It cannot see
+//!   plain OS threads: one that still holds a channel end or a lock it will use makes such a
+//!   report a false alarm, which the report says.
+//! - Reports go to stderr, or to [`runtime::Builder::on_report`]; with the `tracing` cargo
+//!   feature they are also `tracing` events, as are spawns and parks (with their reason), and
+//!   each green thread runs inside a `green_thread{id, name}` span.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let rt = greenthread::Runtime::builder().workers(1).build()?;
+//! let h = rt.spawn(|| greenthread::sleep(Duration::from_secs(30)));
+//! while rt.stats().parked_by.sleep == 0 {
+//!     std::thread::yield_now();
+//! }
+//! let dump = rt.dump();
+//! assert!(dump.contains("parked: sleep"), "{dump}");
+//! drop(rt); // unwinds the sleeper
+//! assert!(h.join().is_err());
+//! # std::io::Result::Ok(())
+//! ```
+//!
 //! # Caveats
 //!
 //! - **Blocking std calls block the worker.** `std::thread::sleep`, `std::sync::Mutex::lock`

@@ -62,6 +62,7 @@ use parking_lot::Mutex;
 use polling::{Event, Events, PollMode, Poller};
 
 use crate::coroutine::current_task;
+use crate::runtime::WaitReason;
 use crate::thread::{self, Thread};
 
 /// A direction of readiness.
@@ -89,6 +90,9 @@ pub(crate) struct Reactor {
     /// Registered sources, mirrored for the lock-free "anything to poll?" check of busy
     /// workers: with none, their periodic zero-timeout poll skips the system call.
     live: AtomicUsize,
+    /// Polls made and readiness events dispatched (stats); written under `polling`.
+    polls: AtomicU64,
+    events: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -180,7 +184,18 @@ impl Reactor {
             }),
             sources: Mutex::new(Slab::default()),
             live: AtomicUsize::new(0),
+            polls: AtomicU64::new(0),
+            events: AtomicU64::new(0),
         })
+    }
+
+    /// (Polls made, readiness events dispatched, sources registered now), for the stats.
+    pub(crate) fn counts(&self) -> (u64, u64, usize) {
+        (
+            self.polls.load(Ordering::Relaxed),
+            self.events.load(Ordering::Relaxed),
+            self.live.load(Ordering::Relaxed),
+        )
     }
 
     /// Cuts the poller's wait short (or makes the next one return at once).
@@ -215,7 +230,13 @@ impl Reactor {
     fn poll_locked(&self, st: &mut PollState, timeout: Option<Duration>) {
         st.events.clear();
         // `polling` retries EINTR itself; another error leaves nothing to dispatch.
-        if self.poller.wait(&mut st.events, timeout).is_err() || st.events.is_empty() {
+        let result = self.poller.wait(&mut st.events, timeout);
+        // Only the holder of `polling` writes these: a load and a store suffice.
+        let bump =
+            |c: &AtomicU64, n: u64| c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+        bump(&self.polls, 1);
+        bump(&self.events, st.events.len() as u64);
+        if result.is_err() || st.events.is_empty() {
             return;
         }
         {
@@ -353,13 +374,17 @@ impl Reactor {
                 self.poller
                     .modify_with_mode(fd, Event::all(source.key), PollMode::Oneshot)?;
             }
+            let reason = match dir {
+                Dir::Read => WaitReason::Read { fd: source.fd },
+                Dir::Write => WaitReason::Write { fd: source.fd },
+            };
             // A cancellation unwinds from `block`: the guard takes us off the list.
             let unlist = Unlist {
                 source,
                 dir,
                 me: &me,
             };
-            thread::block(deadline);
+            thread::block(reason, deadline);
             std::mem::forget(unlist);
             waiters = source.waiters.lock();
         };

@@ -29,6 +29,8 @@ pub(crate) struct Timers {
     /// The earliest deadline in nanoseconds after `epoch`, `u64::MAX` when there is none.
     next: AtomicU64,
     epoch: Instant,
+    /// Timers fired so far (stats); written under `inner`.
+    fired: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -45,6 +47,7 @@ impl Timers {
             inner: Mutex::new(Inner::default()),
             next: AtomicU64::new(u64::MAX),
             epoch: Instant::now(),
+            fired: AtomicU64::new(0),
         }
     }
 
@@ -103,6 +106,8 @@ impl Timers {
         let later = inner.map.split_off(&TimerKey(now, u64::MAX));
         let due = std::mem::replace(&mut inner.map, later);
         self.publish_next(&inner);
+        let fired = self.fired.load(Ordering::Relaxed) + due.len() as u64;
+        self.fired.store(fired, Ordering::Relaxed);
         drop(inner);
         due.into_values().collect()
     }
@@ -118,6 +123,12 @@ impl Timers {
     /// The poller stopped waiting.
     pub(crate) fn end_poll(&self) {
         self.inner.lock().polling_until = None;
+    }
+
+    /// (Timers pending now, timers fired so far), for the stats.
+    pub(crate) fn counts(&self) -> (usize, u64) {
+        let pending = self.inner.lock().map.len();
+        (pending, self.fired.load(Ordering::Relaxed))
     }
 
     /// Drops every timer (runtime shutdown).

@@ -156,6 +156,17 @@ mod coroutine {
     }
 }
 
+/// The wait reasons the shipped files name (recorded for the dump; unused in the model).
+mod runtime {
+    #[derive(Debug, Clone, Copy)]
+    pub(crate) enum WaitReason {
+        Mutex,
+        Condvar,
+        ChannelSend,
+        ChannelRecv,
+    }
+}
+
 mod thread {
     use crate::loom::time::Instant;
 
@@ -176,13 +187,13 @@ mod thread {
         current()
     }
 
-    pub(crate) fn block(deadline: Option<Instant>) {
+    pub(crate) fn block(_reason: crate::runtime::WaitReason, deadline: Option<Instant>) {
         assert!(deadline.is_none(), "the models use no timeouts");
         ::loom::thread::park();
     }
 
-    pub(crate) fn block_no_cancel(deadline: Option<Instant>) {
-        block(deadline)
+    pub(crate) fn block_no_cancel(reason: crate::runtime::WaitReason, deadline: Option<Instant>) {
+        block(reason, deadline)
     }
 
     pub(crate) mod os {
@@ -192,7 +203,7 @@ mod thread {
         pub(crate) struct Parker;
         impl Parker {
             pub(crate) fn park(&self, d: Option<crate::loom::time::Instant>) {
-                super::block(d)
+                super::block(crate::runtime::WaitReason::Mutex, d)
             }
         }
         pub(crate) fn current_os_thread() -> Os {

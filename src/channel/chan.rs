@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 
 use crate::loom::time::Instant;
+use crate::runtime::WaitReason;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -159,7 +160,7 @@ impl<T> Chan<T> {
                 waiter: &waiter,
                 recv: false,
             };
-            let outcome = wait_once(&waiter, deadline);
+            let outcome = wait_once(&waiter, WaitReason::ChannelSend, deadline);
             std::mem::forget(guard);
             match outcome {
                 // A receiver took the message out of our entry.
@@ -212,7 +213,7 @@ impl<T> Chan<T> {
                 recv: true,
             };
             // Chosen: our message is in the stash (or about to be, from a select).
-            let stashed = wait_once(&waiter, deadline)
+            let stashed = wait_once(&waiter, WaitReason::ChannelRecv, deadline)
                 .ok()
                 .map(|_| self.take_stash(&waiter, true));
             std::mem::forget(guard);
@@ -235,9 +236,9 @@ impl<T> Chan<T> {
                 return s;
             }
             if cancellable {
-                waiter.wait(None);
+                waiter.wait(WaitReason::ChannelRecv, None);
             } else {
-                waiter.wait_no_cancel(None);
+                waiter.wait_no_cancel(WaitReason::ChannelRecv, None);
             }
         }
     }
@@ -292,13 +293,17 @@ impl<T> Chan<T> {
 /// Waits for one wake-up, then decides: `Ok(value)` if chosen, else aborts (`Err`). Any
 /// wake-up that did not choose us (a disconnection, a select to look again, a stale one)
 /// makes the caller look at the channel again.
-pub(crate) fn wait_once(waiter: &Waiter, deadline: Option<Instant>) -> Result<usize, ()> {
+pub(crate) fn wait_once(
+    waiter: &Waiter,
+    reason: WaitReason,
+    deadline: Option<Instant>,
+) -> Result<usize, ()> {
     match waiter.state() {
         s if s >= CHOSEN => return Ok(s),
         ABORTED => return Err(()),
         _ => {}
     }
-    waiter.wait(deadline);
+    waiter.wait(reason, deadline);
     // Usually a waker chose us: seeing it takes a load, not a CAS.
     match waiter.state() {
         s if s >= CHOSEN => return Ok(s),

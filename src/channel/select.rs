@@ -14,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::runtime::WaitReason;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -454,7 +455,7 @@ impl<'a> Select<'a> {
             if self.handles.iter().any(|h| h.is_ready(waiter.id)) {
                 let _ = waiter.abort();
             }
-            let outcome = wait_once(&waiter, deadline);
+            let outcome = wait_once(&waiter, WaitReason::Select, deadline);
             std::mem::forget(registered);
             unregister_all(&self.handles, &waiter);
             // (3) Chosen: a sender completed (or reserved us for) one receive.

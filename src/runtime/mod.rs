@@ -30,9 +30,20 @@
 //! so it hands the shutdown to a fresh OS thread and returns; that green thread is unwound
 //! at its next switch point.
 
+pub(crate) mod dump;
+pub(crate) mod monitor;
+pub(crate) mod stats;
+pub(crate) mod wait;
+
 use std::io;
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle as OsJoinHandle;
+use std::time::Duration;
+
+pub use dump::{Snapshot, ThreadInfo, ThreadState};
+pub use monitor::{DEFAULT_WATCHDOG, DeadlockAction, Report};
+pub use stats::{ParkedBy, StackStats, Stats};
+pub use wait::WaitReason;
 
 use crossbeam_deque::Worker as Deque;
 
@@ -42,6 +53,7 @@ use crate::scheduler::worker::Worker;
 use crate::scheduler::{Config, Shared};
 use crate::stack::{self, DEFAULT_STACK_SIZE};
 use crate::thread::{self, JoinHandle};
+use monitor::{Monitor, MonitorConfig};
 
 /// A green-thread runtime: worker OS threads, their run queues, timers and reactor.
 ///
@@ -62,7 +74,8 @@ use crate::thread::{self, JoinHandle};
 #[derive(Debug)]
 pub struct Runtime {
     shared: Arc<Shared>,
-    workers: Vec<OsJoinHandle<()>>,
+    workers: Vec<OsJoinHandle<Deque<Arc<crate::coroutine::Task>>>>,
+    monitor: Option<OsJoinHandle<()>>,
 }
 
 /// Configures a [`Runtime`].
@@ -86,6 +99,7 @@ pub struct Builder {
     stack_size: usize,
     thread_name: String,
     guard_pages: bool,
+    monitor: MonitorConfig,
 }
 
 impl Default for Builder {
@@ -95,6 +109,12 @@ impl Default for Builder {
             stack_size: DEFAULT_STACK_SIZE,
             thread_name: "greenthread-worker".into(),
             guard_pages: true,
+            monitor: MonitorConfig {
+                watchdog: Some(DEFAULT_WATCHDOG),
+                handoff: false,
+                deadlock: DeadlockAction::Report,
+                on_report: None,
+            },
         }
     }
 }
@@ -170,6 +190,95 @@ impl Builder {
         self
     }
 
+    /// The blocking watchdog: report a green thread that holds its worker without reaching a
+    /// switch point for longer than `threshold` (default [`DEFAULT_WATCHDOG`], 100 ms);
+    /// `None` turns it off. The report names the green thread and suggests
+    /// [`unblock`](crate::unblock); it comes within about 1.5 times the threshold.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let quiet = greenthread::Runtime::builder().watchdog(None).build()?;
+    /// let strict = greenthread::Runtime::builder()
+    ///     .watchdog(Some(Duration::from_millis(20)))
+    ///     .build()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn watchdog(mut self, threshold: Option<Duration>) -> Builder {
+        self.monitor.watchdog = threshold;
+        self
+    }
+
+    /// Hand-off (default off): when the watchdog finds a worker blocked, start a replacement
+    /// worker OS thread so the other green threads keep running, and retire it once the
+    /// blocked worker switches again (Go's scheduler does the same). Up to four replacements
+    /// per worker can run at once (a replacement can block too). Needs the watchdog.
+    ///
+    /// What a replacement cannot take over: the one green thread the blocked worker was
+    /// about to run next (its LIFO slot), and green threads bound to it with
+    /// [`stay_on_worker`](crate::Builder::stay_on_worker); they wait for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = greenthread::Runtime::builder()
+    ///     .workers(1)
+    ///     .watchdog(Some(Duration::from_millis(20)))
+    ///     .handoff(true)
+    ///     .on_report(|_| {})
+    ///     .build()?;
+    /// // One worker, blocked for 300 ms by a std sleep; the other green thread still runs.
+    /// let blocker = rt.spawn(|| std::thread::sleep(Duration::from_millis(300)));
+    /// let other = rt.spawn(|| 42);
+    /// assert_eq!(other.join().unwrap(), 42);
+    /// blocker.join().unwrap();
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn handoff(mut self, on: bool) -> Builder {
+        self.monitor.handoff = on;
+        self
+    }
+
+    /// What to do when every green thread is parked and nothing can wake any of them
+    /// (default [`DeadlockAction::Report`]: report it once, with the dump). See
+    /// [`DeadlockAction`] for what counts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::runtime::DeadlockAction;
+    ///
+    /// let rt = greenthread::Runtime::builder().deadlock(DeadlockAction::Panic).build()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn deadlock(mut self, action: DeadlockAction) -> Builder {
+        self.monitor.deadlock = action;
+        self
+    }
+
+    /// Where the watchdog's and the deadlock check's [`Report`]s go (default: printed to
+    /// stderr). The handler runs on the runtime's monitor thread; keep it short.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = greenthread::Runtime::builder()
+    ///     .on_report(|report| eprintln!("[my-app] {report}"))
+    ///     .build()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn on_report<F>(mut self, handler: F) -> Builder
+    where
+        F: Fn(&Report) + Send + Sync + 'static,
+    {
+        self.monitor.on_report = Some(Arc::new(handler));
+        self
+    }
+
     /// Starts the runtime.
     ///
     /// # Errors
@@ -209,13 +318,23 @@ impl Builder {
             guard_pages: self.guard_pages,
             thread_name: self.thread_name,
         };
-        let deques: Vec<Deque<_>> = (0..workers).map(|_| Deque::new_fifo()).collect();
+        // Spare slots for hand-off workers (see `monitor`).
+        let spares = if self.monitor.handoff && self.monitor.watchdog.is_some() {
+            workers * monitor::SPARES_PER_WORKER
+        } else {
+            0
+        };
+        let mut deques: Vec<Deque<_>> = (0..workers + spares).map(|_| Deque::new_fifo()).collect();
         let stealers = deques.iter().map(Deque::stealer).collect();
-        let shared = Arc::new(Shared::new(config, stealers, Reactor::new()?));
+        let spare_deques = deques.split_off(workers);
+        let monitor = Monitor::new(self.monitor, spare_deques);
+        let shared = Arc::new(Shared::new(config, stealers, Reactor::new()?, monitor));
         let mut rt = Runtime {
             shared: shared.clone(),
             workers: Vec::with_capacity(workers),
+            monitor: None,
         };
+        rt.monitor = Monitor::start(&shared)?;
         for (index, deque) in deques.into_iter().enumerate() {
             let shared = shared.clone();
             let handle = std::thread::Builder::new()
@@ -271,6 +390,82 @@ impl Runtime {
     /// ```
     pub fn workers(&self) -> usize {
         self.shared.config.workers
+    }
+
+    /// The runtime's counters: green threads by state, context switches, steals, reactor and
+    /// timer activity, the stack pool, watchdog and deadlock reports. See [`Stats`].
+    ///
+    /// The counters cost the workers no locked instruction; this call sums them, and walks
+    /// the green threads to count the parked ones by what they wait for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = greenthread::Runtime::new()?;
+    /// for _ in 0..10 {
+    ///     rt.spawn(greenthread::yield_now).join().unwrap();
+    /// }
+    /// let stats = rt.stats();
+    /// assert_eq!(stats.spawned, 10);
+    /// assert!(stats.alive <= 1); // the last may still be leaving its worker
+    /// assert!(stats.context_switches >= 20); // each ran, yielded, ran again
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn stats(&self) -> Stats {
+        Stats::collect(&self.shared)
+    }
+
+    /// Every live green thread of this runtime: id, name, state, what it waits for and how
+    /// long, stack size and use. `Display` it for [`dump`](Runtime::dump)'s text.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenthread::runtime::{ThreadState, WaitReason};
+    ///
+    /// let rt = greenthread::Runtime::builder().workers(1).build()?;
+    /// let h = rt.spawn(greenthread::park);
+    /// while rt.snapshot().threads.iter().all(|t| t.state != ThreadState::Parked(WaitReason::Park)) {
+    ///     std::thread::yield_now();
+    /// }
+    /// h.thread().unpark();
+    /// h.join().unwrap();
+    /// assert!(rt.snapshot().threads.is_empty());
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot::collect(&self.shared)
+    }
+
+    /// A text dump of every live green thread, one line each (the [`snapshot`]'s `Display`),
+    /// like a Go goroutine dump:
+    ///
+    /// ```text
+    /// greenthread runtime 'greenthread-worker': 3 green threads (1 running, 2 parked), 2 workers
+    ///   #12 'acceptor' parked: read fd 7 for 1.2 s; stack 256 KiB, 8 KiB used
+    ///   #13 'conn-1' parked: sleep for 6.8 ms, 3.2 ms left; stack 256 KiB, 8 KiB used
+    ///   #14 running on worker 0; stack 256 KiB, 12 KiB used
+    /// ```
+    ///
+    /// [`snapshot`]: Runtime::snapshot
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = greenthread::Runtime::builder().workers(1).build()?;
+    /// let m = std::sync::Arc::new(greenthread::sync::Mutex::new(()));
+    /// let guard = m.lock();
+    /// let m2 = m.clone();
+    /// let h = rt.spawn(move || drop(m2.lock()));
+    /// while !rt.dump().contains("parked: mutex") {
+    ///     std::thread::yield_now();
+    /// }
+    /// drop(guard);
+    /// h.join().unwrap();
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn dump(&self) -> String {
+        self.snapshot().to_string()
     }
 
     /// Spawns a green thread on this runtime.
@@ -349,8 +544,9 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         let shared = self.shared.clone();
         let workers = std::mem::take(&mut self.workers);
+        let monitor = self.monitor.take();
         let on_own_worker = current_task().is_some_and(|t| Arc::ptr_eq(&t.shared, &shared));
-        let shutdown = move || shut_down(&shared, workers);
+        let shutdown = move || shut_down(&shared, monitor, workers);
         if on_own_worker {
             let _ = std::thread::Builder::new()
                 .name("greenthread-shutdown".into())
@@ -362,11 +558,23 @@ impl Drop for Runtime {
 }
 
 /// The numbered steps of the module docs.
-fn shut_down(shared: &Shared, workers: Vec<OsJoinHandle<()>>) {
+fn shut_down(
+    shared: &Shared,
+    monitor: Option<OsJoinHandle<()>>,
+    workers: Vec<OsJoinHandle<Deque<Arc<crate::coroutine::Task>>>>,
+) {
+    // 0. The monitor stops first, so it starts no hand-off worker from here on.
+    shared.monitor.stop();
+    if let Some(m) = monitor {
+        let _ = m.join();
+    }
     shared.begin_shutdown(); // 1
     for w in workers {
         // 2, 3. A worker that panicked has already printed why; keep shutting down.
         let _ = w.join();
+    }
+    for h in shared.monitor.take_handoff_threads() {
+        let _ = h.join();
     }
     shared.unwind_all(); // 4, 5
 }

@@ -36,7 +36,7 @@ pub(crate) mod worker;
 use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use crossbeam_deque::{Injector, Stealer};
@@ -44,6 +44,8 @@ use parking_lot::Mutex;
 
 use crate::coroutine::{Task, current_task};
 use crate::reactor::Reactor;
+use crate::runtime::monitor::Monitor;
+use crate::runtime::wait::Clock;
 use crate::thread::{Thread, ThreadId};
 use crate::time::{TimerKey, Timers};
 use idle::Idle;
@@ -64,6 +66,35 @@ pub(crate) struct Remote {
     pub(crate) stealer: Stealer<Arc<Task>>,
     /// Green threads bound to this worker; only it pops from here.
     pub(crate) inbox: Injector<Arc<Task>>,
+    /// What it is doing, for the stats and the monitor.
+    pub(crate) counters: Counters,
+    /// Hand-off slots only: set by the monitor to make the worker in it leave.
+    pub(crate) retire: AtomicBool,
+}
+
+/// One worker's counters: written only by that worker (a relaxed load and store, no locked
+/// instruction), read by anyone. On their own cache lines, so the owner's writes do not
+/// slow down the stealers' reads of the neighbouring fields.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct Counters {
+    /// The id of the green thread it is running, 0 when none.
+    pub(crate) current: AtomicU64,
+    /// Green threads resumed (each resume is one switch in and one out).
+    pub(crate) switches: AtomicU64,
+    /// Successful steals from other workers' queues.
+    pub(crate) steals: AtomicU64,
+}
+
+impl Counters {
+    /// Adds one; called only by the owning worker.
+    #[inline]
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.store(
+            counter.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+    }
 }
 
 /// Everything the workers of one runtime share.
@@ -75,17 +106,23 @@ pub(crate) struct Shared {
     pub(crate) idle: Idle,
     pub(crate) timers: Timers,
     pub(crate) reactor: Reactor,
-    registry: Registry,
+    /// Bookkeeping time (wait stamps); see [`Clock`].
+    pub(crate) clock: Clock,
+    pub(crate) monitor: Monitor,
+    pub(crate) registry: Registry,
     shutdown: AtomicBool,
 }
 
 impl Shared {
+    /// `stealers` has one entry per worker slot: the regular workers' first, then the
+    /// hand-off slots', whose deques the monitor keeps until it starts a worker there.
     pub(crate) fn new(
         config: Config,
         stealers: Vec<Stealer<Arc<Task>>>,
         reactor: Reactor,
+        monitor: Monitor,
     ) -> Shared {
-        let workers = stealers.len();
+        let slots = stealers.len();
         Shared {
             config,
             injector: Injector::new(),
@@ -94,11 +131,15 @@ impl Shared {
                 .map(|stealer| Remote {
                     stealer,
                     inbox: Injector::new(),
+                    counters: Counters::default(),
+                    retire: AtomicBool::new(false),
                 })
                 .collect(),
-            idle: Idle::new(workers),
+            idle: Idle::new(slots),
             timers: Timers::new(),
             reactor,
+            clock: Clock::new(),
+            monitor,
             registry: Registry::new(),
             shutdown: AtomicBool::new(false),
         }
@@ -173,11 +214,18 @@ impl Shared {
 
 /// Every unfinished green thread of a runtime, sharded to keep spawns from contending.
 #[derive(Debug)]
-struct Registry {
+pub(crate) struct Registry {
     shards: Box<[Shard]>,
 }
 
-type Shard = Mutex<HashMap<ThreadId, Arc<Task>>>;
+type Shard = Mutex<ShardInner>;
+
+#[derive(Debug, Default)]
+struct ShardInner {
+    tasks: HashMap<ThreadId, Arc<Task>>,
+    /// Green threads ever inserted here (the stats' `spawned`, summed over shards).
+    spawned: u64,
+}
 
 const REGISTRY_SHARDS: usize = 16;
 
@@ -193,20 +241,44 @@ impl Registry {
     }
 
     fn insert(&self, task: Arc<Task>) {
-        self.shard(task.id()).lock().insert(task.id(), task);
+        let mut shard = self.shard(task.id()).lock();
+        shard.spawned += 1;
+        shard.tasks.insert(task.id(), task);
     }
 
     fn remove(&self, id: ThreadId) {
-        let task = self.shard(id).lock().remove(&id);
+        let task = self.shard(id).lock().tasks.remove(&id);
         drop(task);
     }
 
     fn take_all(&self) -> Vec<Arc<Task>> {
         let mut all = Vec::new();
         for shard in self.shards.iter() {
-            all.extend(shard.lock().drain().map(|(_, t)| t));
+            all.extend(shard.lock().tasks.drain().map(|(_, t)| t));
         }
         all
+    }
+
+    /// Every unfinished green thread, one shard locked at a time.
+    pub(crate) fn all(&self) -> Vec<Arc<Task>> {
+        let mut all = Vec::new();
+        for shard in self.shards.iter() {
+            all.extend(shard.lock().tasks.values().cloned());
+        }
+        all
+    }
+
+    /// The green thread with this id, if unfinished.
+    pub(crate) fn get(&self, id: ThreadId) -> Option<Arc<Task>> {
+        self.shard(id).lock().tasks.get(&id).cloned()
+    }
+
+    /// (Green threads ever spawned, unfinished now.)
+    pub(crate) fn counts(&self) -> (u64, usize) {
+        self.shards.iter().fold((0, 0), |(s, a), shard| {
+            let shard = shard.lock();
+            (s + shard.spawned, a + shard.tasks.len())
+        })
     }
 }
 
@@ -222,6 +294,14 @@ where
     M: FnOnce() + Send + 'static,
 {
     let task = Task::new(shared.clone(), name, stack_size, stay_on_worker, main)?;
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        target: "greenthread",
+        id = task.id().as_u64(),
+        name = task.name(),
+        stack_size,
+        "spawn"
+    );
     shared.registry.insert(task.clone());
     schedule(task.clone(), false);
     Ok(task)

@@ -8,13 +8,15 @@
 use std::cell::Cell;
 use std::ptr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use crossbeam_deque::{Steal, Worker as Deque};
 
-use super::Shared;
 use super::idle::Role;
+use super::{Counters, Shared};
 use crate::coroutine::{RunResult, Switch, Task};
+use crate::runtime::monitor::retiring;
 use crate::stack::overflow::AltStack;
 
 /// Green threads taken from the LIFO slot in a row before the queue gets a turn.
@@ -64,6 +66,16 @@ pub(crate) fn current() -> Option<&'static Worker> {
 
 struct Enter;
 
+/// Marks the worker as running no green thread when dropped (also if a resume panics).
+struct ClearCurrent<'a>(&'a Counters);
+
+impl Drop for ClearCurrent<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.current.store(0, Ordering::Relaxed);
+    }
+}
+
 impl Drop for Enter {
     fn drop(&mut self) {
         CURRENT.with(|c| c.set(ptr::null()));
@@ -71,8 +83,13 @@ impl Drop for Enter {
 }
 
 impl Worker {
-    /// The body of worker OS thread `index`.
-    pub(crate) fn run(shared: Arc<Shared>, index: usize, local: Deque<Arc<Task>>) {
+    /// The body of worker OS thread `index` (a regular worker, or a hand-off worker in a spare
+    /// slot, which also stops when told to retire). Returns its deque, empty.
+    pub(crate) fn run(
+        shared: Arc<Shared>,
+        index: usize,
+        local: Deque<Arc<Task>>,
+    ) -> Deque<Arc<Task>> {
         let _alt_stack = AltStack::ensure();
         let worker = Worker {
             index,
@@ -85,8 +102,8 @@ impl Worker {
             searching: Cell::new(false),
         };
         CURRENT.with(|c| c.set(&worker));
-        let _enter = Enter;
-        while !worker.shared.is_shutdown() {
+        let enter = Enter;
+        while !worker.shared.is_shutdown() && !retiring(&worker.shared, index) {
             match worker.next_task().or_else(|| worker.search()) {
                 Some(task) => {
                     worker.stop_searching();
@@ -95,6 +112,29 @@ impl Worker {
                 None => worker.park(),
             }
         }
+        drop(enter);
+        worker.leave()
+    }
+
+    /// After the loop: a retiring hand-off worker gives what it has queued to the others.
+    /// (At shutdown the queues are drained by the runtime instead.)
+    fn leave(self) -> Deque<Arc<Task>> {
+        self.stop_searching();
+        let shared = &self.shared;
+        let mut moved = false;
+        let inbox = &shared.remotes[self.index].inbox;
+        while let Some(task) = self.lifo.take().or_else(|| self.local.pop()).or_else(|| {
+            std::iter::repeat_with(|| inbox.steal())
+                .find(|s| !s.is_retry())
+                .and_then(Steal::success)
+        }) {
+            shared.injector.push(task);
+            moved = true;
+        }
+        if moved {
+            shared.idle.notify_one(&shared.reactor);
+        }
+        self.local
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
@@ -237,7 +277,10 @@ impl Worker {
                     continue;
                 }
                 match remotes[victim].stealer.steal_batch_and_pop(&self.local) {
-                    Steal::Success(t) => return Some(t),
+                    Steal::Success(t) => {
+                        Counters::bump(&remotes[self.index].counters.steals);
+                        return Some(t);
+                    }
                     Steal::Retry => retry = true,
                     Steal::Empty => {}
                 }
@@ -251,7 +294,19 @@ impl Worker {
 
     #[inline]
     fn run_task(&self, task: Arc<Task>) {
+        if self.index >= self.shared.config.workers && task.wants_home() {
+            // A hand-off worker is temporary: a green thread that must stay on the worker it
+            // starts on waits for the regular worker this one stands in for instead.
+            self.hand_to_regular(task);
+            return;
+        }
+        let counters = &self.shared.remotes[self.index].counters;
+        counters
+            .current
+            .store(task.id().as_u64(), Ordering::Relaxed);
+        let _idle = ClearCurrent(counters);
         loop {
+            Counters::bump(&counters.switches);
             // SAFETY: the task came out of a run queue (or the LIFO slot), so this worker is
             // its only runner until it switches out (park protocol, crate::thread::parker).
             match unsafe { task.resume(self.index) } {
@@ -281,6 +336,14 @@ impl Worker {
             }
             return;
         }
+    }
+
+    /// Passes a green thread that must stay on its first worker to a regular worker's inbox.
+    #[cold]
+    fn hand_to_regular(&self, task: Arc<Task>) {
+        let w = (self.random() as usize) % self.shared.config.workers;
+        self.shared.remotes[w].inbox.push(task);
+        self.shared.idle.wake_worker(w, &self.shared.reactor);
     }
 
     /// Whether this worker's queues and the shared injector are empty (so the LIFO slot has
@@ -313,6 +376,7 @@ impl Worker {
     fn fire_timers(&self) -> bool {
         let timers = &self.shared.timers;
         let now = Instant::now();
+        self.shared.clock.observe(now);
         if !timers.is_due(now) {
             return false;
         }
@@ -328,6 +392,7 @@ impl Worker {
     fn has_work(&self) -> bool {
         let shared = &self.shared;
         shared.is_shutdown()
+            || retiring(shared, self.index)
             || !shared.injector.is_empty()
             || !shared.remotes[self.index].inbox.is_empty()
             || shared

@@ -158,6 +158,26 @@ impl StackMem {
         })
     }
 
+    /// How far down the stack has ever been touched: the bytes from the top to the lowest
+    /// page the kernel has backed (`mincore`). A stack from the pool keeps the pages of the
+    /// green threads that ran on it before, so this is the high-water mark of everything
+    /// that used this memory since it was mapped. `None` if the kernel will not say.
+    pub(crate) fn touched(&self) -> Option<usize> {
+        let page = page_size();
+        let start = self.lo & !(page - 1);
+        let pages = (self.top() - start).div_ceil(page);
+        let mut resident = vec![0u8; pages];
+        // SAFETY: mincore reads only the kernel's page tables, never the memory, so any
+        // range is fine (an unmapped one fails with ENOMEM); `resident` has the one byte per
+        // page of the range that it writes.
+        let r = unsafe { libc::mincore(start as *mut _, pages * page, resident.as_mut_ptr()) };
+        if r != 0 {
+            return None;
+        }
+        let lowest = resident.iter().position(|b| b & 1 != 0)?;
+        Some(self.top() - (start + lowest * page))
+    }
+
     /// For compact stacks: whether the stack pointer `sp` has come too close to the limit.
     #[inline]
     pub(crate) fn sp_too_low(&self, sp: usize) -> bool {
@@ -243,6 +263,8 @@ struct Pool {
     inner: Mutex<PoolInner>,
     /// Guarded stacks mapped and not yet unmapped (in use or pooled).
     guarded_live: AtomicUsize,
+    /// Compact stacks carved (they are never unmapped, only pooled).
+    compact: AtomicUsize,
     /// How many guarded stacks may be live before new ones are compact.
     budget: usize,
 }
@@ -260,8 +282,33 @@ fn pool() -> &'static Pool {
     POOL.get_or_init(|| Pool {
         inner: Mutex::new(PoolInner::default()),
         guarded_live: AtomicUsize::new(0),
+        compact: AtomicUsize::new(0),
         budget: max_map_count() / 8 * 3,
     })
+}
+
+/// The process-wide stack pool, for `Runtime::stats`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct PoolStats {
+    /// Guarded stacks mapped (in use or pooled).
+    pub(crate) guarded: usize,
+    /// How many guarded stacks may be mapped before new stacks are compact.
+    pub(crate) guarded_budget: usize,
+    /// Compact stacks carved (in use or pooled).
+    pub(crate) compact: usize,
+    /// Stacks in the shared free list (not counting the small per-thread caches).
+    pub(crate) pooled: usize,
+}
+
+/// A reading of the pool's counters.
+pub(crate) fn pool_stats() -> PoolStats {
+    let pool = pool();
+    PoolStats {
+        guarded: pool.guarded_live.load(Ordering::Relaxed),
+        guarded_budget: pool.budget,
+        compact: pool.compact.load(Ordering::Relaxed),
+        pooled: pool.inner.lock().free.values().map(Vec::len).sum(),
+    }
 }
 
 fn max_map_count() -> usize {
@@ -335,6 +382,7 @@ impl Pool {
             self.guarded_live.fetch_add(1, Ordering::Relaxed);
             Ok(mem)
         } else {
+            self.compact.fetch_add(1, Ordering::Relaxed);
             inner.carve(size)
         }
     }

@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::runtime::WaitReason;
 use std::fmt;
 
 use crate::sync::{Condvar, Mutex, MutexGuard};
@@ -118,7 +119,8 @@ impl Barrier {
             generation,
         };
         let st = arrival.state.as_mut().expect("set above");
-        self.cv.wait_while(st, |st| st.generation == generation);
+        self.cv
+            .wait_while_as(st, WaitReason::Barrier, |st| st.generation == generation);
         arrival.state = None; // the barrier tripped: this arrival counted
         BarrierWaitResult(false)
     }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::loom::time::Instant;
+use crate::runtime::WaitReason;
 use crate::sync::mutex::MutexGuard;
 use crate::sync::waiter::{CHOSEN, Waiter};
 
@@ -121,7 +122,7 @@ impl Condvar {
     /// }
     /// ```
     pub fn wait<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>) {
-        self.wait_until_internal(guard, None);
+        self.wait_until_internal(guard, None, WaitReason::Condvar);
     }
 
     /// Like [`wait`](Self::wait), giving up after `timeout`.
@@ -141,7 +142,11 @@ impl Condvar {
         guard: &mut MutexGuard<'_, T>,
         timeout: Duration,
     ) -> WaitTimeoutResult {
-        self.wait_until_internal(guard, Instant::now().checked_add(timeout))
+        self.wait_until_internal(
+            guard,
+            Instant::now().checked_add(timeout),
+            WaitReason::Condvar,
+        )
     }
 
     /// Like [`wait`](Self::wait), giving up at `deadline`.
@@ -162,7 +167,7 @@ impl Condvar {
         guard: &mut MutexGuard<'_, T>,
         deadline: Instant,
     ) -> WaitTimeoutResult {
-        self.wait_until_internal(guard, Some(deadline))
+        self.wait_until_internal(guard, Some(deadline), WaitReason::Condvar)
     }
 
     /// Waits while `condition` holds (checked first, under the lock).
@@ -180,12 +185,25 @@ impl Condvar {
     /// pair.1.wait_while(&mut n, |n| *n == 0);
     /// assert_eq!(*n, 3);
     /// ```
-    pub fn wait_while<T: ?Sized, F>(&self, guard: &mut MutexGuard<'_, T>, mut condition: F)
+    pub fn wait_while<T: ?Sized, F>(&self, guard: &mut MutexGuard<'_, T>, condition: F)
     where
         F: FnMut(&mut T) -> bool,
     {
+        self.wait_while_as(guard, WaitReason::Condvar, condition);
+    }
+
+    /// [`wait_while`](Self::wait_while) for the primitives built on a condvar (`RwLock`,
+    /// `Barrier`, `WaitGroup`), which name their own wait in the dump.
+    pub(crate) fn wait_while_as<T: ?Sized, F>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        reason: WaitReason,
+        mut condition: F,
+    ) where
+        F: FnMut(&mut T) -> bool,
+    {
         while condition(&mut **guard) {
-            self.wait(guard);
+            self.wait_until_internal(guard, None, reason);
         }
     }
 
@@ -215,7 +233,10 @@ impl Condvar {
     {
         let deadline = Instant::now().checked_add(timeout);
         while condition(&mut **guard) {
-            if self.wait_until_internal(guard, deadline).timed_out() {
+            if self
+                .wait_until_internal(guard, deadline, WaitReason::Condvar)
+                .timed_out()
+            {
                 return WaitTimeoutResult(condition(&mut **guard));
             }
         }
@@ -226,6 +247,7 @@ impl Condvar {
         &self,
         guard: &mut MutexGuard<'_, T>,
         deadline: Option<Instant>,
+        reason: WaitReason,
     ) -> WaitTimeoutResult {
         let waiter = Arc::new(Waiter::new());
         self.queue.lock().push_back(waiter.clone());
@@ -239,7 +261,7 @@ impl Condvar {
             waiter: &waiter,
             unwound: true,
         };
-        let timed_out = waiter.wait_chosen(deadline).is_err();
+        let timed_out = waiter.wait_chosen(reason, deadline).is_err();
         relock.unwound = false;
         drop(relock);
         WaitTimeoutResult(timed_out)

@@ -26,6 +26,7 @@
 //!
 //! No poisoning: a panic while holding the lock just unlocks it, like parking_lot.
 
+use crate::runtime::WaitReason;
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::fmt;
@@ -177,7 +178,7 @@ impl RawMutex {
                 mutex: self,
                 waiter: &waiter,
             };
-            let outcome = waiter.wait_chosen(deadline);
+            let outcome = waiter.wait_chosen(WaitReason::Mutex, deadline);
             std::mem::forget(abandon);
             match outcome {
                 Ok(HANDOFF) => return true,

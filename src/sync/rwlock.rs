@@ -14,6 +14,7 @@
 //! the readers it was holding back. The guards' destructors take the inner mutex without
 //! raising a cancellation, so a guard is always released completely.
 
+use crate::runtime::WaitReason;
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -153,7 +154,9 @@ impl<T: ?Sized> RwLock<T> {
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
         let mut st = self.state.lock();
         self.readers_cv
-            .wait_while(&mut st, |st| st.writer || st.waiting_writers > 0);
+            .wait_while_as(&mut st, WaitReason::RwLockRead, |st| {
+                st.writer || st.waiting_writers > 0
+            });
         st.readers += 1;
         self.read_guard()
     }
@@ -202,7 +205,9 @@ impl<T: ?Sized> RwLock<T> {
             };
             let guard = waiting.state.as_mut().expect("set above");
             self.writers_cv
-                .wait_while(guard, |st| st.writer || st.readers > 0);
+                .wait_while_as(guard, WaitReason::RwLockWrite, |st| {
+                    st.writer || st.readers > 0
+                });
             st = waiting.state.take().expect("set above");
             st.waiting_writers -= 1;
         }

@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::runtime::WaitReason;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
@@ -158,7 +159,7 @@ impl Semaphore {
             sem: self,
             waiter: &waiter,
         };
-        let outcome = waiter.wait_chosen(deadline);
+        let outcome = waiter.wait_chosen(WaitReason::Semaphore, deadline);
         std::mem::forget(abandon);
         match outcome {
             Ok(_) => Some(SemaphoreGuard { sem: self }),

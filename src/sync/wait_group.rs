@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::runtime::WaitReason;
 use std::fmt;
 use std::sync::Arc;
 
@@ -79,7 +80,9 @@ impl WaitGroup {
         let inner = self.inner.clone();
         drop(self);
         let mut count = inner.count.lock();
-        inner.cv.wait_while(&mut count, |c| *c > 0);
+        inner
+            .cv
+            .wait_while_as(&mut count, WaitReason::WaitGroup, |c| *c > 0);
     }
 }
 

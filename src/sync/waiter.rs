@@ -68,6 +68,7 @@ use std::sync::atomic::AtomicU64;
 
 use crate::coroutine::current_task;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::runtime::WaitReason;
 use crate::thread::{self, Thread};
 
 /// Not decided yet.
@@ -162,30 +163,34 @@ impl Waiter {
     /// Blocks the calling thread (which must be the waiter's) until a wake-up or
     /// `deadline`. May return early; callers loop.
     #[inline]
-    pub(crate) fn wait(&self, deadline: Option<Instant>) {
-        self.wait_with(deadline, self.cancellable);
+    pub(crate) fn wait(&self, reason: WaitReason, deadline: Option<Instant>) {
+        self.wait_with(reason, deadline, self.cancellable);
     }
 
     /// [`Waiter::wait`] that never raises a cancellation, whatever the waiter's kind.
     #[inline]
-    pub(crate) fn wait_no_cancel(&self, deadline: Option<Instant>) {
-        self.wait_with(deadline, false);
+    pub(crate) fn wait_no_cancel(&self, reason: WaitReason, deadline: Option<Instant>) {
+        self.wait_with(reason, deadline, false);
     }
 
     #[inline]
-    fn wait_with(&self, deadline: Option<Instant>, cancellable: bool) {
+    fn wait_with(&self, reason: WaitReason, deadline: Option<Instant>, cancellable: bool) {
         if self.os {
             crate::thread::os::current_os_thread().parker.park(deadline);
         } else if cancellable {
-            thread::block(deadline);
+            thread::block(reason, deadline);
         } else {
-            thread::block_no_cancel(deadline);
+            thread::block_no_cancel(reason, deadline);
         }
     }
 
     /// Waits until a waker chose this waiter or `deadline` passes; on a deadline tries to
     /// abort. `Ok(value)`: chosen with `value`; `Err(())`: aborted (timed out).
-    pub(crate) fn wait_chosen(&self, deadline: Option<Instant>) -> Result<usize, ()> {
+    pub(crate) fn wait_chosen(
+        &self,
+        reason: WaitReason,
+        deadline: Option<Instant>,
+    ) -> Result<usize, ()> {
         loop {
             let s = self.state();
             if s >= CHOSEN {
@@ -197,7 +202,7 @@ impl Waiter {
                     Err(v) => Ok(v),
                 };
             }
-            self.wait(deadline);
+            self.wait(reason, deadline);
         }
     }
 }

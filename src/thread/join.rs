@@ -20,6 +20,7 @@ use parking_lot::Mutex;
 use super::scope::ScopeData;
 use super::{Thread, block, block_no_cancel, cancel, current};
 use crate::coroutine::Task;
+use crate::runtime::WaitReason;
 
 /// The panic payload [`JoinHandle::join`] returns for a green thread that was unwound
 /// without finishing.
@@ -215,10 +216,11 @@ impl<T> JoinInner<'_, T> {
                 // The joiner itself is being unwound at shutdown and cannot wait.
                 return Err(Box::new(Cancelled::Shutdown) as Box<dyn Any + Send>);
             }
+            let reason = WaitReason::Join(self.thread.id());
             if cancellable {
-                block(None);
+                block(reason, None);
             } else {
-                block_no_cancel(None);
+                block_no_cancel(reason, None);
             }
         }
     }

@@ -37,6 +37,7 @@ pub use local::{AccessError, LocalKey};
 pub use scope::{Scope, ScopedJoinHandle, scope};
 
 use crate::coroutine::{Switch, Task, current_arc, current_task};
+use crate::runtime::WaitReason;
 use os::OsThread;
 use parker::Wake;
 
@@ -60,6 +61,11 @@ impl ThreadId {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         ThreadId(NonZeroU64::new(id).expect("thread id space exhausted"))
+    }
+
+    /// The id with number `n`, if `n` can be one.
+    pub(crate) fn from_u64(n: u64) -> Option<ThreadId> {
+        NonZeroU64::new(n).map(ThreadId)
     }
 
     /// The id as a number (unique per process, never 0).
@@ -268,15 +274,16 @@ pub(crate) fn current_os() -> Thread {
 /// The runtime's one way to wait: suspends the caller until [`Thread::wake`] or `deadline`.
 ///
 /// May return early (a stale wake-up), so callers loop on their condition. On a green thread
-/// it parks the green thread; on an OS thread it blocks the OS thread. While the runtime is
-/// unwinding a green thread at shutdown it returns at once.
+/// it parks the green thread, recording `reason` for the dump and the deadlock check; on an
+/// OS thread it blocks the OS thread. While the runtime is unwinding a green thread at
+/// shutdown it returns at once.
 ///
 /// A switch point of cancellation: if [`JoinHandle::cancel`] was called for the green
 /// thread, this unwinds with [`Cancelled::Requested`] (before suspending, or after it
 /// resumes), so whatever the caller registered must be cleaned up by a drop guard.
-pub(crate) fn block(deadline: Option<Instant>) {
+pub(crate) fn block(reason: WaitReason, deadline: Option<Instant>) {
     match current_task() {
-        Some(task) => block_green(task, deadline, true),
+        Some(task) => block_green(task, reason, deadline, true),
         None => os::current_os_thread().parker.park(deadline),
     }
 }
@@ -284,26 +291,36 @@ pub(crate) fn block(deadline: Option<Instant>) {
 /// [`block`] that never raises a cancellation, for waits that must complete before their
 /// frame may unwind (see [`cancel`]'s "Waits that do not raise"). A pending cancellation stays
 /// pending for the next switch point.
-pub(crate) fn block_no_cancel(deadline: Option<Instant>) {
+pub(crate) fn block_no_cancel(reason: WaitReason, deadline: Option<Instant>) {
     match current_task() {
-        Some(task) => block_green(task, deadline, false),
+        Some(task) => block_green(task, reason, deadline, false),
         None => os::current_os_thread().parker.park(deadline),
     }
 }
 
-fn block_green(task: &Task, deadline: Option<Instant>, cancellable: bool) {
+fn block_green(task: &Task, reason: WaitReason, deadline: Option<Instant>, cancellable: bool) {
     if cancellable {
         cancel::check(task);
     }
     if task.park.take_notification() {
         return;
     }
+    let clock = &task.shared.clock;
+    #[cfg(feature = "tracing")]
+    tracing::trace!(target: "greenthread", reason = %reason, ?deadline, "park");
     match deadline {
-        None => task.suspend(Switch::Park),
+        None => {
+            task.wait.set(reason, clock.coarse(), None);
+            task.suspend(Switch::Park);
+        }
         Some(deadline) => {
-            if deadline <= Instant::now() {
+            let now = Instant::now();
+            if deadline <= now {
                 return;
             }
+            clock.observe(now);
+            task.wait
+                .set(reason, clock.at(now), Some(clock.at(deadline)));
             let me = current();
             let key = task.shared.add_timer(deadline, me);
             task.suspend(Switch::Park);
@@ -339,7 +356,7 @@ pub fn park() {
                 if task.is_cancelling() {
                     return;
                 }
-                block_green(task, None, true);
+                block_green(task, WaitReason::Park, None, true);
             }
         }
         None => std::thread::park(),
@@ -383,7 +400,7 @@ pub fn park_timeout(dur: Duration) {
         if task.is_cancelling() || deadline.is_some_and(|d| Instant::now() >= d) {
             return;
         }
-        block_green(task, deadline, true);
+        block_green(task, WaitReason::Park, deadline, true);
     }
 }
 
@@ -443,7 +460,7 @@ pub fn sleep_until(deadline: Instant) {
         if task.is_cancelling() {
             return;
         }
-        block_green(task, Some(deadline), true);
+        block_green(task, WaitReason::Sleep, Some(deadline), true);
     }
 }
 

@@ -122,6 +122,11 @@ impl ParkState {
         }
     }
 
+    /// Whether it is PARKED now (a snapshot, for the dump and the monitor).
+    pub(crate) fn is_parked(&self) -> bool {
+        self.0.load(Ordering::Acquire) == PARKED
+    }
+
     /// The green thread returned (or was unwound): every later wake-up is ignored.
     pub(crate) fn finish(&self) {
         self.0.store(DONE, Ordering::Release);

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::Result;
 
 use super::{Builder, JoinInner, Thread, block_no_cancel, current};
+use crate::runtime::WaitReason;
 
 /// A scope to spawn scoped green threads in; see [`scope`].
 ///
@@ -107,7 +108,7 @@ where
         }
         // Not cancellable: the green threads borrow from frames a cancellation would unwind.
         // A cancelled caller waits for them, then unwinds at its next switch point.
-        block_no_cancel(None);
+        block_no_cancel(WaitReason::Scope, None);
     }
     match result {
         Err(e) => resume_unwind(e),

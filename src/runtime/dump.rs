@@ -1,0 +1,219 @@
+//! [`Snapshot`]: every live green thread of a runtime, what it does and what it waits for.
+
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::wait::{WaitReason, span};
+use crate::scheduler::Shared;
+use crate::thread::ThreadId;
+
+/// Every live green thread of a runtime at one moment, from
+/// [`Runtime::snapshot`](crate::Runtime::snapshot); its `Display` is
+/// [`Runtime::dump`](crate::Runtime::dump).
+///
+/// Green threads are read one after another while the runtime runs, so a snapshot of a busy
+/// runtime is not one instant; a parked green thread's entry is exact.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::runtime::{ThreadState, WaitReason};
+///
+/// let rt = greenthread::Runtime::builder().workers(1).build()?;
+/// let (tx, rx) = greenthread::channel::bounded::<()>(0);
+/// let h = rt.block_on(|| {
+///     greenthread::Builder::new()
+///         .name("waiter".into())
+///         .spawn(move || rx.recv())
+/// })?;
+/// let snap = loop {
+///     let snap = rt.snapshot();
+///     if snap.threads.iter().any(|t| t.state == ThreadState::Parked(WaitReason::ChannelRecv)) {
+///         break snap;
+///     }
+///     std::thread::yield_now();
+/// };
+/// let t = &snap.threads[0];
+/// assert_eq!(t.name.as_deref(), Some("waiter"));
+/// assert!(snap.to_string().contains("channel recv"));
+/// drop(tx);
+/// assert!(h.join().unwrap().is_err()); // disconnected
+/// # std::io::Result::Ok(())
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// The runtime's worker name prefix (`Builder::thread_name`).
+    pub runtime: String,
+    /// Per worker: the green thread it runs, if any. Hand-off workers come after the
+    /// regular ones.
+    pub workers: Vec<Option<ThreadId>>,
+    /// The live green threads, oldest first.
+    pub threads: Vec<ThreadInfo>,
+}
+
+/// One green thread in a [`Snapshot`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ThreadInfo {
+    /// Its id.
+    pub id: ThreadId,
+    /// Its name, if it was given one.
+    pub name: Option<String>,
+    /// Running, runnable or parked (and on what).
+    pub state: ThreadState,
+    /// How long it has been parked (to the runtime's coarse clock: a few milliseconds).
+    pub waited: Option<Duration>,
+    /// Time left until its wait times out (a sleep's end, a `recv_timeout`'s deadline).
+    pub timeout: Option<Duration>,
+    /// Its stack size in bytes.
+    pub stack_size: usize,
+    /// How deep its stack has been touched (a high-water mark, page-granular, from the
+    /// kernel's resident pages). A pooled stack also remembers earlier green threads' use.
+    pub stack_used: Option<usize>,
+}
+
+/// What a green thread is doing, in a [`ThreadInfo`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ThreadState {
+    /// On a worker now.
+    Running {
+        /// The worker's index.
+        worker: usize,
+    },
+    /// Queued to run, or between a wake-up and its next run.
+    Runnable,
+    /// Waiting.
+    Parked(WaitReason),
+}
+
+impl fmt::Display for ThreadState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ThreadState::Running { worker } => write!(f, "running on worker {worker}"),
+            ThreadState::Runnable => f.write_str("runnable"),
+            ThreadState::Parked(reason) => write!(f, "parked: {reason}"),
+        }
+    }
+}
+
+impl Snapshot {
+    pub(crate) fn collect(shared: &Shared) -> Snapshot {
+        let now = shared.clock.now();
+        let workers: Vec<Option<ThreadId>> = shared
+            .remotes
+            .iter()
+            .map(|r| ThreadId::from_u64(r.counters.current.load(Ordering::Relaxed)))
+            .collect();
+        let on: HashMap<ThreadId, usize> = workers
+            .iter()
+            .enumerate()
+            .filter_map(|(w, id)| id.map(|id| (id, w)))
+            .collect();
+        let mut threads: Vec<ThreadInfo> = shared
+            .registry
+            .all()
+            .iter()
+            .map(|task| {
+                let (reason, since, deadline) = task.wait.get();
+                let parked = task.park.is_parked();
+                let state = match (on.get(&task.id()), reason) {
+                    (Some(&worker), _) => ThreadState::Running { worker },
+                    (None, Some(reason)) if parked => ThreadState::Parked(reason),
+                    _ => ThreadState::Runnable,
+                };
+                let parked = matches!(state, ThreadState::Parked(_));
+                ThreadInfo {
+                    id: task.id(),
+                    name: task.name().map(String::from),
+                    state,
+                    waited: parked.then(|| span(since, now)),
+                    timeout: deadline.filter(|_| parked).map(|d| span(now, d)),
+                    stack_size: task.stack().size(),
+                    stack_used: task.stack().touched(),
+                }
+            })
+            .collect();
+        threads.sort_by_key(|t| t.id);
+        Snapshot {
+            runtime: shared.config.thread_name.clone(),
+            workers,
+            threads,
+        }
+    }
+}
+
+/// Sizes in KiB, the way a reader scans them.
+struct Kib(usize);
+
+impl fmt::Display for Kib {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} KiB", self.0.div_ceil(1024))
+    }
+}
+
+/// Durations to three significant digits.
+pub(crate) struct Short(pub(crate) Duration);
+
+impl fmt::Display for Short {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0.as_secs_f64();
+        if s >= 1.0 {
+            write!(f, "{s:.1} s")
+        } else if s >= 1e-3 {
+            write!(f, "{:.1} ms", s * 1e3)
+        } else {
+            write!(f, "{:.0} us", s * 1e6)
+        }
+    }
+}
+
+impl fmt::Display for ThreadInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.id.as_u64())?;
+        if let Some(name) = &self.name {
+            write!(f, " '{name}'")?;
+        }
+        write!(f, " {}", self.state)?;
+        if let Some(w) = self.waited {
+            write!(f, " for {}", Short(w))?;
+        }
+        if let Some(t) = self.timeout {
+            write!(f, ", {} left", Short(t))?;
+        }
+        write!(f, "; stack {}", Kib(self.stack_size))?;
+        if let Some(used) = self.stack_used {
+            write!(f, ", {} used", Kib(used))?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parked = self
+            .threads
+            .iter()
+            .filter(|t| matches!(t.state, ThreadState::Parked(_)))
+            .count();
+        let running = self.workers.iter().filter(|w| w.is_some()).count();
+        writeln!(
+            f,
+            "greenthread runtime '{}': {} green threads ({} running, {} parked), {} workers",
+            self.runtime,
+            self.threads.len(),
+            running,
+            parked,
+            self.workers.len()
+        )?;
+        for t in &self.threads {
+            writeln!(f, "  {t}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,497 @@
+//! The monitor: one OS thread per runtime that watches the workers from outside, as Go's
+//! sysmon does.
+//!
+//! Every tick (a quarter of the watchdog threshold, at most 25 ms) it reads each worker's
+//! counters, which the workers write without locks:
+//!
+//! - **Blocking watchdog.** A worker that runs the same green thread with the same switch
+//!   count on two ticks has not reached a switch point in between. Once that has lasted the
+//!   threshold, the green thread is reported by name (once per stall), and with hand-off on
+//!   a replacement worker starts so the rest of the runtime keeps going; it retires when the
+//!   blocked worker switches again.
+//! - **Deadlock check.** When no worker runs anything, nothing switched since the last tick,
+//!   the queues and timers are empty and every green thread is parked on something only
+//!   another green thread can end (not I/O, not the blocking pool), nothing inside the
+//!   runtime can wake any of them. Seen on two ticks at least [`DEADLOCK_GRACE`] apart, that
+//!   is reported once, with the dump.
+//!
+//! The cheap checks (counters, queue emptiness) run every tick; the walk over the green
+//! threads only when they pass, and once per quiet spell.
+//!
+//! # Hand-off workers
+//!
+//! With hand-off on, the runtime is built with [`SPARES_PER_WORKER`] spare worker slots per
+//! worker (their deques, stealers, inboxes and idle entries exist from the start, empty),
+//! so a replacement that blocks in turn can be replaced too. A replacement takes a free slot,
+//! runs the ordinary worker loop, and steals the blocked worker's queued green threads
+//! like any idle worker would. To retire it the monitor sets the slot's `retire` flag and
+//! wakes it; it leaves at its next pick, handing whatever it has queued to the injector.
+//! What it cannot free: the one green thread in the blocked worker's LIFO slot, and green
+//! threads bound to that worker (`stay_on_worker`), which wait for it.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::thread::JoinHandle as OsJoinHandle;
+use std::time::Duration;
+
+use crossbeam_deque::Worker as Deque;
+use parking_lot::{Condvar, Mutex};
+
+use super::dump::{Short, Snapshot};
+use super::wait::span;
+use crate::coroutine::Task;
+use crate::scheduler::Shared;
+use crate::scheduler::worker::Worker;
+use crate::thread::ThreadId;
+
+/// The watchdog's default threshold.
+pub const DEFAULT_WATCHDOG: Duration = Duration::from_millis(100);
+
+/// How long the runtime must look deadlocked before it is reported.
+pub(crate) const DEADLOCK_GRACE: Duration = Duration::from_millis(200);
+
+/// Spare worker slots per worker when hand-off is on: how many workers can be blocked at
+/// once, per worker, with every blocked one replaced.
+pub(crate) const SPARES_PER_WORKER: usize = 4;
+
+/// The longest tick.
+const MAX_TICK: Duration = Duration::from_millis(25);
+
+/// What to do when every green thread of a runtime is parked and nothing can wake any of
+/// them (see [`Builder::deadlock`](super::Builder::deadlock)).
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::runtime::DeadlockAction;
+///
+/// let rt = greenthread::Runtime::builder().deadlock(DeadlockAction::Ignore).build()?;
+/// # std::io::Result::Ok(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DeadlockAction {
+    /// Report it once (to the report handler, by default stderr) with the dump. The default.
+    #[default]
+    Report,
+    /// Report it, then unwind every deadlocked green thread from its switch point with the
+    /// payload [`Cancelled::Deadlock`](crate::Cancelled::Deadlock), as if it panicked: its
+    /// destructors run, and its `join` (or the `block_on` waiting for it) gets the panic.
+    Panic,
+    /// Say nothing.
+    Ignore,
+}
+
+/// Something the monitor noticed, handed to the report handler
+/// ([`Builder::on_report`](super::Builder::on_report); by default printed to stderr).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::mpsc;
+/// use std::time::Duration;
+/// use greenthread::runtime::Report;
+///
+/// let (tx, rx) = mpsc::channel();
+/// let tx = std::sync::Mutex::new(tx);
+/// let rt = greenthread::Runtime::builder()
+///     .workers(1)
+///     .watchdog(Some(Duration::from_millis(20)))
+///     .on_report(move |r| drop(tx.lock().unwrap().send(r.to_string())))
+///     .build()?;
+/// rt.block_on(|| std::thread::sleep(Duration::from_millis(100))); // blocks its worker
+/// let report = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+/// assert!(report.contains("unblock"), "{report}");
+/// # std::io::Result::Ok(())
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Report {
+    /// A green thread has held its worker without reaching a switch point for longer than
+    /// the watchdog threshold.
+    Blocked {
+        /// The OS thread name of the worker it holds (`<prefix>-<n>`, or
+        /// `<prefix>-handoff-<n>` for a replacement worker).
+        worker: String,
+        /// The green thread.
+        thread: ThreadId,
+        /// Its name, if any.
+        name: Option<String>,
+        /// How long it had held the worker when reported (it may go on).
+        blocked_for: Duration,
+        /// Whether a replacement worker was started meanwhile.
+        handoff: bool,
+    },
+    /// Every green thread is parked and nothing inside the runtime can wake any of them.
+    Deadlock {
+        /// The dump at the time.
+        snapshot: Snapshot,
+    },
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Report::Blocked {
+                worker,
+                thread,
+                name,
+                blocked_for,
+                handoff,
+            } => {
+                write!(f, "greenthread: green thread ")?;
+                if let Some(name) = name {
+                    write!(f, "'{name}' ")?;
+                }
+                write!(
+                    f,
+                    "(#{}) has held worker {worker} for {} without reaching a switch \
+                     point, so the green threads queued there cannot run. It is blocking in a \
+                     call the runtime cannot switch out of (std::thread::sleep, std::sync, \
+                     std::net, file I/O) or computing: wrap that call in greenthread::unblock(..), \
+                     use greenthread's own sleep/sync/channel/net, or call yield_now() in long \
+                     loops.",
+                    thread.as_u64(),
+                    Short(*blocked_for),
+                )?;
+                if *handoff {
+                    write!(f, " A replacement worker runs the others meanwhile.")?;
+                }
+                Ok(())
+            }
+            Report::Deadlock { snapshot } => {
+                write!(
+                    f,
+                    "greenthread: deadlock: every green thread of runtime '{}' is parked and no \
+                     timer, I/O or blocking-pool call can wake any of them; unless a plain OS \
+                     thread still holds a handle it will use (a channel end, a lock, a Thread \
+                     to unpark), they wait for ever. The green threads:\n{snapshot}",
+                    snapshot.runtime
+                )
+            }
+        }
+    }
+}
+
+/// Where reports go.
+pub(crate) type ReportHandler = Arc<dyn Fn(&Report) + Send + Sync>;
+
+/// The monitor's settings (from the runtime's `Builder`).
+#[derive(Clone)]
+pub(crate) struct MonitorConfig {
+    pub(crate) watchdog: Option<Duration>,
+    pub(crate) handoff: bool,
+    pub(crate) deadlock: DeadlockAction,
+    pub(crate) on_report: Option<ReportHandler>,
+}
+
+impl fmt::Debug for MonitorConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MonitorConfig")
+            .field("watchdog", &self.watchdog)
+            .field("handoff", &self.handoff)
+            .field("deadlock", &self.deadlock)
+            .field("on_report", &self.on_report.is_some())
+            .finish()
+    }
+}
+
+impl MonitorConfig {
+    fn enabled(&self) -> bool {
+        self.watchdog.is_some() || self.deadlock != DeadlockAction::Ignore
+    }
+
+    fn tick(&self) -> Duration {
+        self.watchdog
+            .map_or(MAX_TICK, |t| t / 4)
+            .clamp(Duration::from_millis(1), MAX_TICK)
+    }
+}
+
+/// The monitor's part of a runtime's shared state.
+#[derive(Debug)]
+pub(crate) struct Monitor {
+    pub(crate) config: MonitorConfig,
+    watchdog_reports: AtomicU64,
+    deadlock_reports: AtomicU64,
+    /// Hand-off workers running now.
+    active: AtomicUsize,
+    /// The spare slots' deques while the slot is free (index: slot - workers).
+    spares: Mutex<Vec<Option<Deque<Arc<Task>>>>>,
+    /// Hand-off worker threads started, for shutdown to join.
+    handoff_threads: Mutex<Vec<OsJoinHandle<()>>>,
+    stop: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl Monitor {
+    pub(crate) fn new(config: MonitorConfig, spares: Vec<Deque<Arc<Task>>>) -> Monitor {
+        Monitor {
+            config,
+            watchdog_reports: AtomicU64::new(0),
+            deadlock_reports: AtomicU64::new(0),
+            active: AtomicUsize::new(0),
+            spares: Mutex::new(spares.into_iter().map(Some).collect()),
+            handoff_threads: Mutex::new(Vec::new()),
+            stop: Mutex::new(false),
+            wake: Condvar::new(),
+        }
+    }
+
+    pub(crate) fn handoff_workers(&self) -> usize {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn watchdog_reports(&self) -> u64 {
+        self.watchdog_reports.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn deadlock_reports(&self) -> u64 {
+        self.deadlock_reports.load(Ordering::Relaxed)
+    }
+
+    /// Starts the monitor thread, if anything is to be watched.
+    pub(crate) fn start(shared: &Arc<Shared>) -> std::io::Result<Option<OsJoinHandle<()>>> {
+        if !shared.monitor.config.enabled() {
+            return Ok(None);
+        }
+        let shared = shared.clone();
+        std::thread::Builder::new()
+            .name(format!("{}-monitor", shared.config.thread_name))
+            .spawn(move || Watch::new(&shared).run(&shared))
+            .map(Some)
+    }
+
+    /// Stops the monitor thread (runtime shutdown); the caller joins it.
+    pub(crate) fn stop(&self) {
+        *self.stop.lock() = true;
+        self.wake.notify_all();
+    }
+
+    /// The hand-off worker threads started so far (shutdown joins them with the workers,
+    /// after the monitor has stopped, so no new one starts).
+    pub(crate) fn take_handoff_threads(&self) -> Vec<OsJoinHandle<()>> {
+        std::mem::take(&mut *self.handoff_threads.lock())
+    }
+
+    /// Sleeps one tick; `false` when stopped.
+    fn sleep(&self, tick: Duration) -> bool {
+        let mut stop = self.stop.lock();
+        if !*stop {
+            self.wake.wait_for(&mut stop, tick);
+        }
+        !*stop
+    }
+
+    fn report(&self, report: &Report) {
+        #[cfg(feature = "tracing")]
+        match report {
+            Report::Blocked { .. } => tracing::warn!(target: "greenthread", "{report}"),
+            Report::Deadlock { .. } => tracing::error!(target: "greenthread", "{report}"),
+        }
+        match &self.config.on_report {
+            Some(handler) => handler(report),
+            None => eprintln!("{report}"),
+        }
+    }
+}
+
+/// What the monitor remembers about one worker slot between ticks.
+#[derive(Debug, Default, Clone, Copy)]
+struct Seen {
+    current: u64,
+    switches: u64,
+    /// When the current (green thread, switch count) pair was first seen.
+    since: u64,
+    reported: bool,
+    /// The hand-off slot standing in for this worker.
+    standin: Option<usize>,
+}
+
+/// The monitor thread's state.
+struct Watch {
+    tick: Duration,
+    seen: Vec<Seen>,
+    /// The deadlock check: the total switch count of the last quiet tick, and since when the
+    /// runtime has been quiet at that count.
+    quiet: Option<(u64, u64)>,
+    /// The switch count at which a deadlock was reported or ruled out by a walk.
+    settled_at: Option<u64>,
+}
+
+impl Watch {
+    fn new(shared: &Shared) -> Watch {
+        Watch {
+            tick: shared.monitor.config.tick(),
+            seen: vec![Seen::default(); shared.remotes.len()],
+            quiet: None,
+            settled_at: None,
+        }
+    }
+
+    fn run(mut self, shared: &Arc<Shared>) {
+        let monitor = &shared.monitor;
+        while monitor.sleep(self.tick) {
+            if shared.is_shutdown() {
+                break;
+            }
+            let now = shared.clock.now();
+            if let Some(threshold) = monitor.config.watchdog {
+                self.watch_workers(shared, now, threshold);
+            }
+            if monitor.config.deadlock != DeadlockAction::Ignore {
+                self.watch_deadlock(shared, now);
+            }
+        }
+        // Retire the hand-off workers still running; shutdown wakes and stops them anyway.
+        for seen in &self.seen {
+            if let Some(slot) = seen.standin {
+                retire(shared, slot);
+            }
+        }
+    }
+
+    fn watch_workers(&mut self, shared: &Arc<Shared>, now: u64, threshold: Duration) {
+        for (w, remote) in shared.remotes.iter().enumerate() {
+            let current = remote.counters.current.load(Ordering::Relaxed);
+            let switches = remote.counters.switches.load(Ordering::Relaxed);
+            let seen = &mut self.seen[w];
+            if current != 0 && current == seen.current && switches == seen.switches {
+                let blocked_for = span(seen.since, now);
+                if !seen.reported && blocked_for >= threshold {
+                    seen.reported = true;
+                    let standin = if shared.monitor.config.handoff && seen.standin.is_none() {
+                        start_handoff(shared)
+                    } else {
+                        None
+                    };
+                    seen.standin = seen.standin.or(standin);
+                    shared
+                        .monitor
+                        .watchdog_reports
+                        .fetch_add(1, Ordering::Relaxed);
+                    let name = ThreadId::from_u64(current)
+                        .and_then(|id| shared.registry.get(id))
+                        .and_then(|t| t.name().map(String::from));
+                    shared.monitor.report(&Report::Blocked {
+                        worker: worker_name(shared, w),
+                        thread: ThreadId::from_u64(current).expect("current is non-zero"),
+                        name,
+                        blocked_for,
+                        handoff: seen.standin.is_some(),
+                    });
+                }
+                continue;
+            }
+            // It switched (or is idle): the stall, if any, is over.
+            if let Some(slot) = seen.standin.take() {
+                retire(shared, slot);
+            }
+            *seen = Seen {
+                current,
+                switches,
+                since: now,
+                reported: false,
+                standin: None,
+            };
+        }
+    }
+
+    fn watch_deadlock(&mut self, shared: &Arc<Shared>, now: u64) {
+        let mut switches = 0;
+        let mut busy = false;
+        for remote in shared.remotes.iter() {
+            switches += remote.counters.switches.load(Ordering::Relaxed);
+            busy |= remote.counters.current.load(Ordering::Relaxed) != 0;
+            busy |= !remote.stealer.is_empty() || !remote.inbox.is_empty();
+        }
+        busy |= !shared.injector.is_empty() || shared.timers.counts().0 > 0;
+        let still = matches!(self.quiet, Some((s, _)) if s == switches);
+        if busy || !still {
+            self.quiet = (!busy).then_some((switches, now));
+            return;
+        }
+        let since = self.quiet.map_or(now, |(_, since)| since);
+        if span(since, now) < DEADLOCK_GRACE || self.settled_at == Some(switches) {
+            return;
+        }
+        // Quiet long enough: walk the green threads once for this quiet spell.
+        self.settled_at = Some(switches);
+        let tasks = shared.registry.all();
+        let deadlocked = !tasks.is_empty()
+            && tasks.iter().all(|t| {
+                t.park.is_parked() && t.wait.get().0.is_some_and(|r| !r.woken_from_outside())
+            });
+        if !deadlocked {
+            return;
+        }
+        shared
+            .monitor
+            .deadlock_reports
+            .fetch_add(1, Ordering::Relaxed);
+        shared.monitor.report(&Report::Deadlock {
+            snapshot: Snapshot::collect(shared),
+        });
+        if shared.monitor.config.deadlock == DeadlockAction::Panic {
+            // MERGE: cancel every task with Cancelled::Deadlock once cancellation lands.
+        }
+    }
+}
+
+/// Starts a hand-off worker in a free spare slot; its slot index, or `None` if all are busy
+/// (or the OS refuses a thread).
+fn start_handoff(shared: &Arc<Shared>) -> Option<usize> {
+    let monitor = &shared.monitor;
+    let workers = shared.config.workers;
+    let (slot, deque) = {
+        let mut spares = monitor.spares.lock();
+        let i = spares.iter().position(Option::is_some)?;
+        (workers + i, spares[i].take()?)
+    };
+    shared.remotes[slot].retire.store(false, Ordering::SeqCst);
+    monitor.active.fetch_add(1, Ordering::Relaxed);
+    let theirs = shared.clone();
+    let started = std::thread::Builder::new()
+        .name(worker_name(shared, slot))
+        .spawn(move || {
+            let deque = Worker::run(theirs.clone(), slot, deque);
+            theirs.monitor.spares.lock()[slot - workers] = Some(deque);
+            theirs.monitor.active.fetch_sub(1, Ordering::Relaxed);
+        });
+    match started {
+        Ok(handle) => {
+            let mut threads = monitor.handoff_threads.lock();
+            threads.retain(|h| !h.is_finished()); // dropping a finished one just detaches it
+            threads.push(handle);
+            Some(slot)
+        }
+        Err(_) => {
+            // The closure (and the deque in it) is gone; the slot stays unused.
+            monitor.active.fetch_sub(1, Ordering::Relaxed);
+            None
+        }
+    }
+}
+
+/// The OS thread name of the worker in `slot`.
+fn worker_name(shared: &Shared, slot: usize) -> String {
+    let (prefix, workers) = (&shared.config.thread_name, shared.config.workers);
+    if slot < workers {
+        format!("{prefix}-{slot}")
+    } else {
+        format!("{prefix}-handoff-{}", slot - workers)
+    }
+}
+
+/// Asks the hand-off worker in `slot` to leave.
+fn retire(shared: &Shared, slot: usize) {
+    shared.remotes[slot].retire.store(true, Ordering::SeqCst);
+    shared.idle.wake_worker(slot, &shared.reactor);
+}
+
+/// Whether slot `index` is a hand-off slot told to retire.
+#[inline]
+pub(crate) fn retiring(shared: &Shared, index: usize) -> bool {
+    index >= shared.config.workers && shared.remotes[index].retire.load(Ordering::SeqCst)
+}
