@@ -420,7 +420,12 @@ fn cancel_from_an_os_thread_and_from_another_green_thread() {
                 }
             });
             started_rx.recv().unwrap();
-            // Parked by now or about to be: either way the cancel is raised at its park.
+            // Cancel it while it is parked (the stats see it), from the other side.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while rt.stats().parked_by.park == 0 {
+                assert!(Instant::now() < deadline, "the target never parked");
+                std::thread::yield_now();
+            }
             let h = if from_green {
                 rt.spawn(move || {
                     target.cancel();
