@@ -468,7 +468,6 @@ impl<'a> Select<'a> {
     }
 }
 
-/// Removes a select's entries from every channel (also when unwound at shutdown).
 /// Gives up a round's waiter and takes it off every operation. Returns the value it was
 /// chosen with, if a sender chose it first.
 fn unregister_all(handles: &[&dyn SelectHandle], waiter: &Waiter) -> Option<usize> {
