@@ -20,7 +20,7 @@ use std::cell::{Cell, UnsafeCell};
 use std::io;
 use std::ptr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
@@ -63,9 +63,10 @@ pub(crate) struct Task {
     home: AtomicUsize,
     /// Set when the runtime unwinds it at shutdown: its switch points return at once.
     cancelling: AtomicBool,
-    /// Set by `JoinHandle::cancel`, cleared when the unwind is raised at a switch point (or
-    /// when the green thread finishes: see `thread::cancel`).
-    pub(crate) cancel_requested: AtomicBool,
+    /// A pending cancellation and its reason, set by `JoinHandle::cancel` (or the deadlock
+    /// check), consumed when the unwind is raised at a switch point, closed for good when
+    /// the green thread finishes: see `thread::cancel`.
+    pub(crate) cancel_requested: AtomicU8,
     /// What it waits for when parked (dump, stats, deadlock check).
     pub(crate) wait: WaitCell,
     /// The stack it runs on (a copy of the bounds; the `Stack` itself is in the coroutine).
@@ -206,7 +207,7 @@ impl Task {
             stay_on_worker,
             home: AtomicUsize::new(NO_HOME),
             cancelling: AtomicBool::new(false),
-            cancel_requested: AtomicBool::new(false),
+            cancel_requested: AtomicU8::new(0),
             wait: WaitCell::new(),
             stack: mem,
             own: Exclusive {

@@ -172,3 +172,36 @@ fn ignore_says_nothing_and_a_report_does_not_stop_the_runtime() {
         assert_eq!(h.join().unwrap(), 6);
     });
 }
+
+#[test]
+fn panic_mode_unwinds_the_deadlocked_green_threads() {
+    within(60, || {
+        let (rt, reports) = watched("dl-f", DeadlockAction::Panic);
+        let handles = two_mutex_deadlock(&rt);
+        expect_deadlock(&reports);
+        for h in handles {
+            let payload = h.join().unwrap_err();
+            assert_eq!(
+                payload.downcast_ref::<greenthread::Cancelled>(),
+                Some(&greenthread::Cancelled::Deadlock)
+            );
+        }
+        // Their guards were released by the unwind: the runtime goes on.
+        assert_eq!(rt.spawn(|| 1).join().unwrap(), 1);
+
+        // `block_on` resumes the payload in the caller.
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(|| {
+                let (_tx, rx) = greenthread::channel::bounded::<()>(0);
+                let _ = rx.recv();
+            })
+        }));
+        let payload = caught.unwrap_err();
+        assert_eq!(
+            payload.downcast_ref::<greenthread::Cancelled>(),
+            Some(&greenthread::Cancelled::Deadlock)
+        );
+        expect_deadlock(&reports);
+        assert_eq!(rt.stats().deadlock_reports, 2);
+    });
+}

@@ -434,7 +434,9 @@ impl Watch {
             snapshot: Snapshot::collect(shared),
         });
         if shared.monitor.config.deadlock == DeadlockAction::Panic {
-            // MERGE: cancel every task with Cancelled::Deadlock once cancellation lands.
+            for task in &tasks {
+                crate::thread::cancel::cancel_task(task, crate::Cancelled::Deadlock);
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
-use super::join::{Cancelled, Completion, JoinHandle, JoinInner, Packet};
+use super::join::{Completion, JoinHandle, JoinInner, Packet};
 use super::scope::{Scope, ScopeData, ScopedJoinHandle};
 use super::{Thread, cancel};
 use crate::coroutine::current_task;
@@ -245,10 +245,10 @@ where
     move || {
         let task = current_task();
         let result = panic::catch_unwind(AssertUnwindSafe(move || {
-            if task.is_some_and(cancel::take_before_start) {
+            if let Some(reason) = task.and_then(cancel::take_before_start) {
                 // Cancelled before it started: `f` never runs (`cancel`, step 5).
                 drop(f);
-                panic::resume_unwind(Box::new(Cancelled::Requested));
+                panic::resume_unwind(Box::new(reason));
             }
             f()
         }));

@@ -42,21 +42,47 @@
 
 #![forbid(unsafe_code)]
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::join::Cancelled;
 use crate::coroutine::Task;
 
-/// Step 1: asks `task` to unwind at its next switch point. The caller holds the join
-/// packet's lock and has seen the result not in yet; it wakes the task after unlocking.
-pub(crate) fn request(task: &Task) {
-    task.cancel_requested.store(true, Ordering::Release);
+/// The task's `cancel_requested` word: nothing pending.
+const NONE: u8 = 0;
+/// A cancellation is pending, with this payload.
+const REQUESTED: u8 = 1;
+const DEADLOCK: u8 = 2;
+/// The green thread's result is in: no cancellation is taken any more.
+const CLOSED: u8 = 3;
+
+/// Step 1: asks `task` to unwind at its next switch point with `reason` as the payload;
+/// `false` if one is pending already or the green thread has finished. The caller wakes
+/// the task afterwards.
+pub(crate) fn request(task: &Task, reason: Cancelled) -> bool {
+    let code = match reason {
+        Cancelled::Deadlock => DEADLOCK,
+        _ => REQUESTED,
+    };
+    task.cancel_requested
+        .compare_exchange(NONE, code, Ordering::Release, Ordering::Relaxed)
+        .is_ok()
+}
+
+/// Requests a cancellation and wakes the green thread to take it (the deadlock check).
+pub(crate) fn cancel_task(task: &Arc<Task>, reason: Cancelled) {
+    if request(task, reason) {
+        super::Thread::from_task(task.clone()).wake();
+    }
 }
 
 /// Step 2: raises the cancellation if one is pending; see the module docs.
 #[inline]
 pub(crate) fn check(task: &Task) {
-    if task.cancel_requested.load(Ordering::Relaxed) {
+    if matches!(
+        task.cancel_requested.load(Ordering::Relaxed),
+        REQUESTED | DEADLOCK
+    ) {
         raise(task);
     }
 }
@@ -66,18 +92,33 @@ fn raise(task: &Task) {
     if std::thread::panicking() || task.is_cancelling() {
         return; // stays pending, for the switch points after this unwind
     }
-    if task.cancel_requested.swap(false, Ordering::Acquire) {
-        std::panic::resume_unwind(Box::new(Cancelled::Requested));
+    if let Some(reason) = take(task) {
+        std::panic::resume_unwind(Box::new(reason));
     }
 }
 
+/// Consumes a pending cancellation.
+fn take(task: &Task) -> Option<Cancelled> {
+    let code = task.cancel_requested.load(Ordering::Relaxed);
+    if !matches!(code, REQUESTED | DEADLOCK) {
+        return None;
+    }
+    task.cancel_requested
+        .compare_exchange(code, NONE, Ordering::Acquire, Ordering::Relaxed)
+        .ok()?;
+    Some(if code == DEADLOCK {
+        Cancelled::Deadlock
+    } else {
+        Cancelled::Requested
+    })
+}
+
 /// Step 5: consumes a cancellation requested before the green thread started.
-pub(crate) fn take_before_start(task: &Task) -> bool {
-    task.cancel_requested.load(Ordering::Relaxed)
-        && task.cancel_requested.swap(false, Ordering::Acquire)
+pub(crate) fn take_before_start(task: &Task) -> Option<Cancelled> {
+    take(task)
 }
 
 /// Step 4: the result is stored; no cancellation may be raised any more.
 pub(crate) fn close(task: &Task) {
-    task.cancel_requested.store(false, Ordering::Relaxed);
+    task.cancel_requested.store(CLOSED, Ordering::Relaxed);
 }

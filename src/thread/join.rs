@@ -56,6 +56,9 @@ pub enum Cancelled {
     Requested,
     /// Its runtime shut down while it was parked or queued.
     Shutdown,
+    /// The runtime found it deadlocked and was built with
+    /// [`DeadlockAction::Panic`](crate::runtime::DeadlockAction::Panic).
+    Deadlock,
 }
 
 impl fmt::Display for Cancelled {
@@ -78,6 +81,9 @@ impl fmt::Display for Cancelled {
             Cancelled::Requested => "green thread cancelled: JoinHandle::cancel was called",
             Cancelled::Shutdown => {
                 "green thread cancelled: its runtime shut down before it finished"
+            }
+            Cancelled::Deadlock => {
+                "green thread cancelled: deadlocked, with every other green thread of its runtime"
             }
         })
     }
@@ -236,10 +242,9 @@ impl<T> JoinInner<'_, T> {
         };
         {
             let st = self.packet.state.lock();
-            if st.done {
+            if st.done || !cancel::request(task, Cancelled::Requested) {
                 return;
             }
-            cancel::request(task);
         }
         self.thread.wake();
     }
