@@ -61,11 +61,10 @@ pub(crate) struct Task {
     stay_on_worker: bool,
     /// That worker's index, once known; `NO_HOME` otherwise.
     home: AtomicUsize,
-    /// Set when the runtime unwinds it at shutdown: its switch points return at once.
-    cancelling: AtomicBool,
-    /// A pending cancellation and its reason, set by `JoinHandle::cancel` (or the deadlock
-    /// check), consumed when the unwind is raised at a switch point, closed for good when
-    /// the green thread finishes: see `thread::cancel`.
+    /// Cancellation, one word so a switch point checks it with one load: a pending
+    /// `JoinHandle::cancel` (or deadlock) and its payload, closed for good when the green
+    /// thread finishes, or the runtime unwinding it at shutdown (its switch points then return
+    /// at once). See `thread::cancel`.
     pub(crate) cancel_requested: AtomicU8,
     /// What it waits for when parked (dump, stats, deadlock check).
     pub(crate) wait: WaitCell,
@@ -206,7 +205,6 @@ impl Task {
             shared,
             stay_on_worker,
             home: AtomicUsize::new(NO_HOME),
-            cancelling: AtomicBool::new(false),
             cancel_requested: AtomicU8::new(0),
             wait: WaitCell::new(),
             stack: mem,
@@ -248,7 +246,7 @@ impl Task {
     /// Whether the runtime is unwinding this green thread (shutdown).
     #[inline]
     pub(crate) fn is_cancelling(&self) -> bool {
-        self.cancelling.load(Ordering::Relaxed)
+        self.cancel_requested.load(Ordering::Relaxed) == crate::thread::cancel::SHUTDOWN
     }
 
     /// Runs the green thread on the calling worker until it switches out or finishes.
@@ -296,7 +294,8 @@ impl Task {
     /// As for [`Task::resume`]: the caller is the only one who can touch it (every worker
     /// has stopped).
     pub(crate) unsafe fn cancel(&self) {
-        self.cancelling.store(true, Ordering::Relaxed);
+        self.cancel_requested
+            .store(crate::thread::cancel::SHUTDOWN, Ordering::Relaxed);
         let _current = SetCurrent::new(self);
         // SAFETY: exclusive access per this function's contract. Taking the coroutine out
         // first means code running during the unwind cannot reach it through the task.
@@ -311,10 +310,12 @@ impl Task {
     ///
     /// Must be called on the green thread's own stack (`self` is [`current_task`]). Returns
     /// when a worker resumes it, possibly another one. Returns at once while the runtime is
-    /// unwinding it.
+    /// unwinding it. With `cancellable`, a pending cancellation unwinds from here instead of
+    /// suspending (`thread::cancel`); the same load answers both.
     #[inline]
-    pub(crate) fn suspend(&self, switch: Switch) {
-        if self.is_cancelling() {
+    pub(crate) fn suspend(&self, switch: Switch, cancellable: bool) {
+        let cancel = self.cancel_requested.load(Ordering::Relaxed);
+        if cancel != crate::thread::cancel::NONE && self.cancel_point(cancel, cancellable) {
             return;
         }
         let sp = &switch as *const Switch as usize;
@@ -326,6 +327,20 @@ impl Task {
         // and the yielder pointer, set when the coroutine started, points into the
         // coroutine's own initial frame, which lives as long as the coroutine runs.
         unsafe { (*yielder).suspend(switch) };
+    }
+
+    /// [`Task::suspend`]'s rare path: `true` means "return at once" (shutdown unwinding);
+    /// a pending cancellation is raised from here when `cancellable`.
+    #[cold]
+    #[inline(never)]
+    fn cancel_point(&self, cancel: u8, cancellable: bool) -> bool {
+        if cancel == crate::thread::cancel::SHUTDOWN {
+            return true;
+        }
+        if cancellable {
+            crate::thread::cancel::check(self);
+        }
+        false
     }
 
     /// Runs `f` with this green thread's locals.

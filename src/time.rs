@@ -11,13 +11,13 @@
 
 #![forbid(unsafe_code)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use crate::thread::Thread;
+use crate::thread::{Thread, ThreadId};
 
 /// Identifies one timer, to cancel it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -42,11 +42,15 @@ struct Inner {
 }
 
 impl Timers {
-    pub(crate) fn new() -> Timers {
+    /// Timers whose deadlines count from `epoch` (the runtime's [`Clock`]'s, so a worker
+    /// reads the time once for both).
+    ///
+    /// [`Clock`]: crate::runtime::wait::Clock
+    pub(crate) fn new(epoch: Instant) -> Timers {
         Timers {
             inner: Mutex::new(Inner::default()),
             next: AtomicU64::new(u64::MAX),
-            epoch: Instant::now(),
+            epoch,
             fired: AtomicU64::new(0),
         }
     }
@@ -94,10 +98,10 @@ impl Timers {
         drop(removed);
     }
 
-    /// Whether a timer may be due at `now` (lock-free).
+    /// Whether a timer may be due at `now`, in nanoseconds after the epoch (lock-free).
     #[inline]
-    pub(crate) fn is_due(&self, now: Instant) -> bool {
-        self.next.load(Ordering::Acquire) <= self.nanos(now)
+    pub(crate) fn is_due(&self, now: u64) -> bool {
+        self.next.load(Ordering::Acquire) <= now
     }
 
     /// Removes the timers due at `now` and returns the threads to wake.
@@ -129,6 +133,16 @@ impl Timers {
     pub(crate) fn counts(&self) -> (usize, u64) {
         let pending = self.inner.lock().map.len();
         (pending, self.fired.load(Ordering::Relaxed))
+    }
+
+    /// The earliest deadline of each thread with a timer (for the dump).
+    pub(crate) fn deadlines(&self) -> HashMap<ThreadId, Instant> {
+        let inner = self.inner.lock();
+        let mut out = HashMap::new();
+        for (key, thread) in inner.map.iter() {
+            out.entry(thread.id()).or_insert(key.0);
+        }
+        out
     }
 
     /// Drops every timer (runtime shutdown).

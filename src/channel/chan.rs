@@ -293,6 +293,7 @@ impl<T> Chan<T> {
 /// Waits for one wake-up, then decides: `Ok(value)` if chosen, else aborts (`Err`). Any
 /// wake-up that did not choose us (a disconnection, a select to look again, a stale one)
 /// makes the caller look at the channel again.
+#[inline]
 pub(crate) fn wait_once(
     waiter: &Waiter,
     reason: WaitReason,

@@ -104,6 +104,8 @@ impl fmt::Display for ThreadState {
 
 impl Snapshot {
     pub(crate) fn collect(shared: &Shared) -> Snapshot {
+        let deadlines = shared.timers.deadlines();
+        let instant = std::time::Instant::now();
         let now = shared.clock.now();
         let workers: Vec<Option<ThreadId>> = shared
             .remotes
@@ -120,11 +122,12 @@ impl Snapshot {
             .all()
             .iter()
             .map(|task| {
-                let (reason, since, deadline) = task.wait.get();
-                let parked = task.park.is_parked();
-                let state = match (on.get(&task.id()), reason) {
-                    (Some(&worker), _) => ThreadState::Running { worker },
-                    (None, Some(reason)) if parked => ThreadState::Parked(reason),
+                let (reason, since) = task.wait.get();
+                // A worker's `current` may still name the green thread it ran last: being
+                // parked wins.
+                let state = match (task.park.is_parked(), reason, on.get(&task.id())) {
+                    (true, Some(reason), _) => ThreadState::Parked(reason),
+                    (_, _, Some(&worker)) => ThreadState::Running { worker },
                     _ => ThreadState::Runnable,
                 };
                 let parked = matches!(state, ThreadState::Parked(_));
@@ -133,7 +136,10 @@ impl Snapshot {
                     name: task.name().map(String::from),
                     state,
                     waited: parked.then(|| span(since, now)),
-                    timeout: deadline.filter(|_| parked).map(|d| span(now, d)),
+                    timeout: deadlines
+                        .get(&task.id())
+                        .filter(|_| parked)
+                        .map(|d| d.saturating_duration_since(instant)),
                     stack_size: task.stack().size(),
                     stack_used: task.stack().touched(),
                 }
@@ -196,6 +202,14 @@ impl fmt::Display for ThreadInfo {
 
 impl fmt::Display for Snapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_limited(f, usize::MAX)
+    }
+}
+
+impl Snapshot {
+    /// The dump with at most `limit` green threads listed; the others are summed up by what
+    /// they wait for.
+    pub(crate) fn write_limited(&self, f: &mut fmt::Formatter<'_>, limit: usize) -> fmt::Result {
         let parked = self
             .threads
             .iter()
@@ -211,8 +225,32 @@ impl fmt::Display for Snapshot {
             parked,
             self.workers.len()
         )?;
-        for t in &self.threads {
+        for t in self.threads.iter().take(limit) {
             writeln!(f, "  {t}")?;
+        }
+        let rest = self.threads.get(limit..).unwrap_or_default();
+        if !rest.is_empty() {
+            let mut by: HashMap<String, usize> = HashMap::new();
+            for t in rest {
+                let what = match t.state {
+                    ThreadState::Parked(reason) => {
+                        // One bucket per kind: "read fd 7" and "read fd 8" are both "read".
+                        let r = reason.to_string();
+                        r.split(|c: char| c == '#' || c.is_ascii_digit())
+                            .next()
+                            .unwrap_or_default()
+                            .trim_end_matches(" fd ")
+                            .trim()
+                            .to_string()
+                    }
+                    other => other.to_string(),
+                };
+                *by.entry(what).or_default() += 1;
+            }
+            let mut by: Vec<_> = by.into_iter().collect();
+            by.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let by: Vec<String> = by.iter().map(|(w, n)| format!("{n} {w}")).collect();
+            writeln!(f, "  ... and {} more: {}", rest.len(), by.join(", "))?;
         }
         Ok(())
     }

@@ -55,6 +55,10 @@ pub(crate) const DEADLOCK_GRACE: Duration = Duration::from_millis(200);
 /// once, per worker, with every blocked one replaced.
 pub(crate) const SPARES_PER_WORKER: usize = 4;
 
+/// Green threads listed in a deadlock report (the rest are counted by what they wait for;
+/// `Runtime::dump` lists them all).
+const REPORT_THREADS: usize = 100;
+
 /// The longest tick.
 const MAX_TICK: Duration = Duration::from_millis(25);
 
@@ -166,9 +170,10 @@ impl fmt::Display for Report {
                     "greenthread: deadlock: every green thread of runtime '{}' is parked and no \
                      timer, I/O or blocking-pool call can wake any of them; unless a plain OS \
                      thread still holds a handle it will use (a channel end, a lock, a Thread \
-                     to unpark), they wait for ever. The green threads:\n{snapshot}",
+                     to unpark), they wait for ever. The green threads:\n",
                     snapshot.runtime
-                )
+                )?;
+                snapshot.write_limited(f, REPORT_THREADS)
             }
         }
     }

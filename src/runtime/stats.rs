@@ -12,6 +12,7 @@ use std::fmt;
 
 use super::wait::WaitReason;
 use crate::scheduler::Shared;
+use crate::thread::ThreadId;
 
 /// Counters of one runtime, from [`Runtime::stats`](crate::Runtime::stats).
 ///
@@ -174,7 +175,7 @@ impl Stats {
         let mut parked_by = ParkedBy::default();
         for task in shared.registry.all() {
             if task.park.is_parked() {
-                if let (Some(reason), _, _) = task.wait.get() {
+                if let (Some(reason), _) = task.wait.get() {
                     parked_by.count(reason);
                 }
             }
@@ -193,7 +194,12 @@ impl Stats {
         for remote in shared.remotes.iter() {
             let c = &remote.counters;
             use std::sync::atomic::Ordering::Relaxed;
-            stats.running += usize::from(c.current.load(Relaxed) != 0);
+            // `current` may still name the green thread a worker ran last (it is cleared when
+            // the worker goes idle): count it only if it is neither finished nor parked.
+            let running = ThreadId::from_u64(c.current.load(Relaxed))
+                .and_then(|id| shared.registry.get(id))
+                .is_some_and(|t| !t.park.is_parked());
+            stats.running += usize::from(running);
             stats.context_switches += c.switches.load(Relaxed);
             stats.steals += c.steals.load(Relaxed);
         }

@@ -98,8 +98,10 @@ impl fmt::Display for WaitReason {
 }
 
 impl WaitReason {
-    /// Packs the reason into one word: the kind in the low byte, its argument above.
-    fn encode(self) -> u64 {
+    /// Packs the reason into one word: the kind in the low byte, its argument above. Inlined,
+    /// so a call site's constant reason costs nothing to pack.
+    #[inline]
+    pub(crate) fn encode(self) -> u64 {
         let (kind, arg): (u64, u64) = match self {
             WaitReason::Sleep => (1, 0),
             WaitReason::Park => (2, 0),
@@ -122,7 +124,7 @@ impl WaitReason {
         kind | (arg << 8)
     }
 
-    fn decode(word: u64) -> Option<WaitReason> {
+    pub(crate) fn decode(word: u64) -> Option<WaitReason> {
         let arg = word >> 8;
         Some(match word & 0xff {
             1 => WaitReason::Sleep,
@@ -160,19 +162,18 @@ impl WaitReason {
     }
 }
 
-/// No deadline.
+/// Saturation value of the clock.
 const NEVER: u64 = u64::MAX;
 
 /// The wait record of one green thread: written by the green thread as it parks, read by
-/// anyone (the dump, the monitor). The fields are independent relaxed words, so a reader
-/// racing a park may see a mix of the old and new wait; it only ever reports it.
+/// anyone (the dump, the monitor). Two independent relaxed words, so a reader racing a park
+/// may see the new reason with the old start; it only ever reports it. (A timed wait's
+/// deadline is in the runtime's timers, where the dump looks it up.)
 #[derive(Debug)]
 pub(crate) struct WaitCell {
     reason: AtomicU64,
     /// When it parked, on the runtime's [`Clock`].
     since: AtomicU64,
-    /// Its deadline on the same clock, [`NEVER`] for none.
-    deadline: AtomicU64,
 }
 
 impl WaitCell {
@@ -180,30 +181,26 @@ impl WaitCell {
         WaitCell {
             reason: AtomicU64::new(0),
             since: AtomicU64::new(0),
-            deadline: AtomicU64::new(NEVER),
         }
     }
 
-    /// Records a wait that starts now (`now` from [`Clock::coarse`]).
+    /// Records a wait that starts at `now` (on the [`Clock`]); `reason` as packed by
+    /// [`WaitReason::encode`].
     #[inline]
-    pub(crate) fn set(&self, reason: WaitReason, now: u64, deadline: Option<u64>) {
-        self.reason.store(reason.encode(), Ordering::Relaxed);
+    pub(crate) fn set(&self, reason: u64, now: u64) {
+        self.reason.store(reason, Ordering::Relaxed);
         self.since.store(now, Ordering::Relaxed);
-        self.deadline
-            .store(deadline.unwrap_or(NEVER), Ordering::Relaxed);
     }
 
-    /// The last recorded wait: its reason, start and deadline (clock nanoseconds).
-    pub(crate) fn get(&self) -> (Option<WaitReason>, u64, Option<u64>) {
+    /// The last recorded wait: its reason and start (clock nanoseconds).
+    pub(crate) fn get(&self) -> (Option<WaitReason>, u64) {
         let reason = WaitReason::decode(self.reason.load(Ordering::Relaxed));
-        let since = self.since.load(Ordering::Relaxed);
-        let deadline = match self.deadline.load(Ordering::Relaxed) {
-            NEVER => None,
-            d => Some(d),
-        };
-        (reason, since, deadline)
+        (reason, self.since.load(Ordering::Relaxed))
     }
 }
+
+/// How stale the coarse clock may get from the workers' own readings (1 ms).
+const RESOLUTION: u64 = 1_000_000;
 
 /// A runtime's clock for bookkeeping: nanoseconds since the runtime started.
 ///
@@ -211,17 +208,23 @@ impl WaitCell {
 /// do when they check timers, the monitor on every tick), so parks can be stamped without a
 /// system call. It lags by at most a monitor tick while the runtime is busy.
 #[derive(Debug)]
+#[repr(align(128))] // read on every park: keep it off the lines other shared fields dirty
 pub(crate) struct Clock {
     epoch: Instant,
     last: AtomicU64,
 }
 
 impl Clock {
-    pub(crate) fn new() -> Clock {
+    pub(crate) fn new(epoch: Instant) -> Clock {
         Clock {
-            epoch: Instant::now(),
+            epoch,
             last: AtomicU64::new(0),
         }
+    }
+
+    /// When this clock reads zero.
+    pub(crate) fn epoch(&self) -> Instant {
+        self.epoch
     }
 
     /// `t` on this clock.
@@ -230,17 +233,26 @@ impl Clock {
         u64::try_from(t.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(NEVER - 1)
     }
 
-    /// Notes that the real time is `now`.
+    /// Notes that the real time is `now`. Writes at most once per [`RESOLUTION`], so the
+    /// line stays shared in every worker's cache.
     #[inline]
     pub(crate) fn observe(&self, now: Instant) {
-        self.last.fetch_max(self.at(now), Ordering::Relaxed);
+        self.observe_at(self.at(now));
+    }
+
+    /// [`Clock::observe`] for a time already on this clock.
+    #[inline]
+    pub(crate) fn observe_at(&self, at: u64) {
+        if at > self.last.load(Ordering::Relaxed) + RESOLUTION {
+            self.last.fetch_max(at, Ordering::Relaxed);
+        }
     }
 
     /// The real time now (and notes it).
     pub(crate) fn now(&self) -> u64 {
-        let now = Instant::now();
-        self.observe(now);
-        self.at(now)
+        let at = self.at(Instant::now());
+        self.last.fetch_max(at, Ordering::Relaxed);
+        at
     }
 
     /// The last observed time: cheap, and at most a monitor tick behind.

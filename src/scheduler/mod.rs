@@ -78,9 +78,10 @@ pub(crate) struct Remote {
 #[derive(Debug, Default)]
 #[repr(align(128))]
 pub(crate) struct Counters {
-    /// The id of the green thread it is running, 0 when none.
+    /// The id of the green thread it runs or ran last, 0 once it has gone idle.
     pub(crate) current: AtomicU64,
-    /// Green threads resumed (each resume is one switch in and one out).
+    /// Green threads resumed (each resume is one switch in and one out); stored by the
+    /// worker from its own count.
     pub(crate) switches: AtomicU64,
     /// Successful steals from other workers' queues.
     pub(crate) steals: AtomicU64,
@@ -123,6 +124,7 @@ impl Shared {
         monitor: Monitor,
     ) -> Shared {
         let slots = stealers.len();
+        let clock = Clock::new(std::time::Instant::now());
         Shared {
             config,
             injector: Injector::new(),
@@ -136,9 +138,9 @@ impl Shared {
                 })
                 .collect(),
             idle: Idle::new(slots),
-            timers: Timers::new(),
+            timers: Timers::new(clock.epoch()),
             reactor,
-            clock: Clock::new(),
+            clock,
             monitor,
             registry: Registry::new(),
             shutdown: AtomicBool::new(false),

@@ -38,10 +38,16 @@ pub(crate) struct Worker {
     lifo: Cell<Option<Arc<Task>>>,
     /// LIFO picks in a row.
     lifo_streak: Cell<u32>,
-    tick: Cell<u32>,
+    /// Green threads resumed so far (published as the `switches` counter).
+    tick: Cell<u64>,
+    /// Picks until the next look at the shared queues and timers first.
+    fair_in: Cell<u32>,
     rng: Cell<u64>,
     /// Whether this worker is counted in `Idle::searching`.
     searching: Cell<bool>,
+    /// A hand-off worker (in a spare slot): it retires when told, and leaves green threads
+    /// that must stay on their first worker to the regular ones.
+    spare: bool,
 }
 
 std::thread_local! {
@@ -66,16 +72,6 @@ pub(crate) fn current() -> Option<&'static Worker> {
 
 struct Enter;
 
-/// Marks the worker as running no green thread when dropped (also if a resume panics).
-struct ClearCurrent<'a>(&'a Counters);
-
-impl Drop for ClearCurrent<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        self.0.current.store(0, Ordering::Relaxed);
-    }
-}
-
 impl Drop for Enter {
     fn drop(&mut self) {
         CURRENT.with(|c| c.set(ptr::null()));
@@ -91,6 +87,7 @@ impl Worker {
         local: Deque<Arc<Task>>,
     ) -> Deque<Arc<Task>> {
         let _alt_stack = AltStack::ensure();
+        let spare = index >= shared.config.workers;
         let worker = Worker {
             index,
             shared,
@@ -98,12 +95,14 @@ impl Worker {
             lifo: Cell::new(None),
             lifo_streak: Cell::new(0),
             tick: Cell::new(0),
+            fair_in: Cell::new(FAIRNESS_INTERVAL),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
             searching: Cell::new(false),
+            spare,
         };
         CURRENT.with(|c| c.set(&worker));
         let enter = Enter;
-        while !worker.shared.is_shutdown() && !retiring(&worker.shared, index) {
+        while !worker.shared.is_shutdown() && !(worker.spare && retiring(&worker.shared, index)) {
             match worker.next_task().or_else(|| worker.search()) {
                 Some(task) => {
                     worker.stop_searching();
@@ -120,6 +119,8 @@ impl Worker {
     /// (At shutdown the queues are drained by the runtime instead.)
     fn leave(self) -> Deque<Arc<Task>> {
         self.stop_searching();
+        let counters = &self.shared.remotes[self.index].counters;
+        counters.current.store(0, Ordering::Relaxed);
         let shared = &self.shared;
         let mut moved = false;
         let inbox = &shared.remotes[self.index].inbox;
@@ -174,9 +175,7 @@ impl Worker {
     /// The next green thread from this worker's own queues (and, every 61st pick, the
     /// shared ones first).
     fn next_task(&self) -> Option<Arc<Task>> {
-        let tick = self.tick.get().wrapping_add(1);
-        self.tick.set(tick);
-        if tick % FAIRNESS_INTERVAL == 0 {
+        if self.fair_turn() {
             self.fire_timers();
             // Pick up ready I/O even when no worker goes idle to poll (Go does the same).
             self.shared.reactor.poll_ready();
@@ -294,19 +293,23 @@ impl Worker {
 
     #[inline]
     fn run_task(&self, task: Arc<Task>) {
-        if self.index >= self.shared.config.workers && task.wants_home() {
+        if self.spare && task.wants_home() {
             // A hand-off worker is temporary: a green thread that must stay on the worker it
             // starts on waits for the regular worker this one stands in for instead.
             self.hand_to_regular(task);
             return;
         }
+        // Left set after the green thread switches out: the worker clears it when it goes
+        // idle (`park`), which saves a store per switch. Readers check the green thread's
+        // own state (a parked or finished one is not running).
         let counters = &self.shared.remotes[self.index].counters;
         counters
             .current
             .store(task.id().as_u64(), Ordering::Relaxed);
-        let _idle = ClearCurrent(counters);
         loop {
-            Counters::bump(&counters.switches);
+            let tick = self.tick.get() + 1;
+            self.tick.set(tick);
+            counters.switches.store(tick, Ordering::Relaxed);
             // SAFETY: the task came out of a run queue (or the LIFO slot), so this worker is
             // its only runner until it switches out (park protocol, crate::thread::parker).
             match unsafe { task.resume(self.index) } {
@@ -338,6 +341,20 @@ impl Worker {
         }
     }
 
+    /// Counts a pick; `true` every [`FAIRNESS_INTERVAL`]th (a countdown: cheaper than a
+    /// division on the yield path).
+    #[inline]
+    fn fair_turn(&self) -> bool {
+        let n = self.fair_in.get() - 1;
+        if n == 0 {
+            self.fair_in.set(FAIRNESS_INTERVAL);
+            true
+        } else {
+            self.fair_in.set(n);
+            false
+        }
+    }
+
     /// Passes a green thread that must stay on its first worker to a regular worker's inbox.
     #[cold]
     fn hand_to_regular(&self, task: Arc<Task>) {
@@ -359,9 +376,7 @@ impl Worker {
     /// so the periodic timer check still happens for a green thread that yields alone.
     #[inline]
     fn nothing_else_to_run(&self) -> bool {
-        let tick = self.tick.get().wrapping_add(1);
-        self.tick.set(tick);
-        if tick % FAIRNESS_INTERVAL == 0 {
+        if self.fair_turn() {
             self.fire_timers();
             self.shared.reactor.poll_ready();
         }
@@ -376,8 +391,9 @@ impl Worker {
     fn fire_timers(&self) -> bool {
         let timers = &self.shared.timers;
         let now = Instant::now();
-        self.shared.clock.observe(now);
-        if !timers.is_due(now) {
+        let at = self.shared.clock.at(now);
+        self.shared.clock.observe_at(at);
+        if !timers.is_due(at) {
             return false;
         }
         let due = timers.fire_due(now);
@@ -392,7 +408,7 @@ impl Worker {
     fn has_work(&self) -> bool {
         let shared = &self.shared;
         shared.is_shutdown()
-            || retiring(shared, self.index)
+            || (self.spare && retiring(shared, self.index))
             || !shared.injector.is_empty()
             || !shared.remotes[self.index].inbox.is_empty()
             || shared
@@ -404,6 +420,10 @@ impl Worker {
 
     /// Nothing to run: sleep until there may be (see `super::idle`).
     fn park(&self) {
+        self.shared.remotes[self.index]
+            .counters
+            .current
+            .store(0, Ordering::Relaxed);
         if self.spin_for_work() {
             return;
         }

@@ -6,9 +6,10 @@
 //! 1. `cancel` sets the task's `cancel_requested` flag (release) while holding the join
 //!    packet's lock, and only if the result is not in yet; then it wakes the green thread with
 //!    the runtime's internal wake-up (never the user's `unpark` token).
-//! 2. Every switch point of a green thread calls [`check`]: `block` before it suspends and
-//!    after it resumes (so every wait of the crate: `park`, `sleep`, locks, channels, I/O,
-//!    `join`, `unblock`), and `yield_now` after it resumes. One relaxed load when nothing is
+//! 2. Every switch point of a green thread checks the word: `Task::suspend` before it
+//!    suspends (with the same load that checks for shutdown, so `yield_now` pays nothing
+//!    extra), and `block` again after it resumes (so every wait of the crate: `park`,
+//!    `sleep`, locks, channels, I/O, `join`, `unblock`). One relaxed load when nothing is
 //!    pending.
 //! 3. If the flag is set, the thread is not already unwinding (`std::thread::panicking`),
 //!    and the runtime is not unwinding it at shutdown, [`check`] clears the flag and raises
@@ -49,12 +50,14 @@ use super::join::Cancelled;
 use crate::coroutine::Task;
 
 /// The task's `cancel_requested` word: nothing pending.
-const NONE: u8 = 0;
+pub(crate) const NONE: u8 = 0;
 /// A cancellation is pending, with this payload.
 const REQUESTED: u8 = 1;
 const DEADLOCK: u8 = 2;
 /// The green thread's result is in: no cancellation is taken any more.
 const CLOSED: u8 = 3;
+/// The runtime is unwinding it at shutdown (`Task::is_cancelling`): final.
+pub(crate) const SHUTDOWN: u8 = 4;
 
 /// Step 1: asks `task` to unwind at its next switch point with `reason` as the payload;
 /// `false` if one is pending already or the green thread has finished. The caller wakes
@@ -118,7 +121,12 @@ pub(crate) fn take_before_start(task: &Task) -> Option<Cancelled> {
     take(task)
 }
 
-/// Step 4: the result is stored; no cancellation may be raised any more.
+/// Step 4: the result is stored; no cancellation may be raised any more. (A shutdown
+/// unwind stays marked: its switch points must keep returning at once.)
 pub(crate) fn close(task: &Task) {
-    task.cancel_requested.store(CLOSED, Ordering::Relaxed);
+    let _ = task
+        .cancel_requested
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
+            (w != SHUTDOWN).then_some(CLOSED)
+        });
 }

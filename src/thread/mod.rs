@@ -281,9 +281,10 @@ pub(crate) fn current_os() -> Thread {
 /// A switch point of cancellation: if [`JoinHandle::cancel`] was called for the green
 /// thread, this unwinds with [`Cancelled::Requested`] (before suspending, or after it
 /// resumes), so whatever the caller registered must be cleaned up by a drop guard.
+#[inline]
 pub(crate) fn block(reason: WaitReason, deadline: Option<Instant>) {
     match current_task() {
-        Some(task) => block_green(task, reason, deadline, true),
+        Some(task) => block_green(task, reason.encode(), deadline, true),
         None => os::current_os_thread().parker.park(deadline),
     }
 }
@@ -291,27 +292,30 @@ pub(crate) fn block(reason: WaitReason, deadline: Option<Instant>) {
 /// [`block`] that never raises a cancellation, for waits that must complete before their
 /// frame may unwind (see [`cancel`]'s "Waits that do not raise"). A pending cancellation stays
 /// pending for the next switch point.
+#[inline]
 pub(crate) fn block_no_cancel(reason: WaitReason, deadline: Option<Instant>) {
     match current_task() {
-        Some(task) => block_green(task, reason, deadline, false),
+        Some(task) => block_green(task, reason.encode(), deadline, false),
         None => os::current_os_thread().parker.park(deadline),
     }
 }
 
-fn block_green(task: &Task, reason: WaitReason, deadline: Option<Instant>, cancellable: bool) {
-    if cancellable {
-        cancel::check(task);
-    }
+/// `reason` is packed ([`WaitReason::encode`]) by the caller, where it is usually a constant.
+fn block_green(task: &Task, reason: u64, deadline: Option<Instant>, cancellable: bool) {
+    // A cancellation pending now is raised by `suspend` (or, if a wake-up is pending and we
+    // do not suspend, at the caller's next `block`): the cancel that set it woke us.
     if task.park.take_notification() {
         return;
     }
     let clock = &task.shared.clock;
     #[cfg(feature = "tracing")]
-    tracing::trace!(target: "greenthread", reason = %reason, ?deadline, "park");
+    if let Some(reason) = WaitReason::decode(reason) {
+        tracing::trace!(target: "greenthread", reason = %reason, ?deadline, "park");
+    }
     match deadline {
         None => {
-            task.wait.set(reason, clock.coarse(), None);
-            task.suspend(Switch::Park);
+            task.wait.set(reason, clock.coarse());
+            task.suspend(Switch::Park, cancellable);
         }
         Some(deadline) => {
             let now = Instant::now();
@@ -319,11 +323,10 @@ fn block_green(task: &Task, reason: WaitReason, deadline: Option<Instant>, cance
                 return;
             }
             clock.observe(now);
-            task.wait
-                .set(reason, clock.at(now), Some(clock.at(deadline)));
+            task.wait.set(reason, clock.at(now));
             let me = current();
             let key = task.shared.add_timer(deadline, me);
-            task.suspend(Switch::Park);
+            task.suspend(Switch::Park, cancellable);
             task.shared.timers.remove(key);
         }
     }
@@ -356,7 +359,7 @@ pub fn park() {
                 if task.is_cancelling() {
                     return;
                 }
-                block_green(task, WaitReason::Park, None, true);
+                block_green(task, WaitReason::Park.encode(), None, true);
             }
         }
         None => std::thread::park(),
@@ -400,7 +403,7 @@ pub fn park_timeout(dur: Duration) {
         if task.is_cancelling() || deadline.is_some_and(|d| Instant::now() >= d) {
             return;
         }
-        block_green(task, WaitReason::Park, deadline, true);
+        block_green(task, WaitReason::Park.encode(), deadline, true);
     }
 }
 
@@ -460,7 +463,7 @@ pub fn sleep_until(deadline: Instant) {
         if task.is_cancelling() {
             return;
         }
-        block_green(task, WaitReason::Sleep, Some(deadline), true);
+        block_green(task, WaitReason::Sleep.encode(), Some(deadline), true);
     }
 }
 
@@ -502,8 +505,9 @@ pub fn sleep_until(deadline: Instant) {
 pub fn yield_now() {
     match current_task() {
         Some(task) => {
-            task.suspend(Switch::Yield);
-            cancel::check(task);
+            // A pending cancellation unwinds from here (`cancel`: `suspend` checks it with
+            // the same load that checks for shutdown).
+            task.suspend(Switch::Yield, true);
         }
         None => std::thread::yield_now(),
     }
