@@ -208,7 +208,6 @@ const RESOLUTION: u64 = 1_000_000;
 /// do when they check timers, the monitor on every tick), so parks can be stamped without a
 /// system call. It lags by at most a monitor tick while the runtime is busy.
 #[derive(Debug)]
-#[repr(align(128))] // read on every park: keep it off the lines other shared fields dirty
 pub(crate) struct Clock {
     epoch: Instant,
     last: AtomicU64,
