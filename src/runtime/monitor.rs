@@ -165,12 +165,12 @@ impl fmt::Display for Report {
                 Ok(())
             }
             Report::Deadlock { snapshot } => {
-                write!(
+                writeln!(
                     f,
                     "greenthread: deadlock: every green thread of runtime '{}' is parked and no \
                      timer, I/O or blocking-pool call can wake any of them; unless a plain OS \
                      thread still holds a handle it will use (a channel end, a lock, a Thread \
-                     to unpark), they wait for ever. The green threads:\n",
+                     to unpark), they wait for ever. The green threads:",
                     snapshot.runtime
                 )?;
                 snapshot.write_limited(f, REPORT_THREADS)

@@ -102,7 +102,7 @@ impl Worker {
         };
         CURRENT.with(|c| c.set(&worker));
         let enter = Enter;
-        while !worker.shared.is_shutdown() && !(worker.spare && retiring(&worker.shared, index)) {
+        while !worker.shared.is_shutdown() && !worker.retiring() {
             match worker.next_task().or_else(|| worker.search()) {
                 Some(task) => {
                     worker.stop_searching();
@@ -341,6 +341,12 @@ impl Worker {
         }
     }
 
+    /// Whether this is a hand-off worker told to leave.
+    #[inline]
+    fn retiring(&self) -> bool {
+        self.spare && retiring(&self.shared, self.index)
+    }
+
     /// Counts a pick; `true` every [`FAIRNESS_INTERVAL`]th (a countdown: cheaper than a
     /// division on the yield path).
     #[inline]
@@ -408,7 +414,7 @@ impl Worker {
     fn has_work(&self) -> bool {
         let shared = &self.shared;
         shared.is_shutdown()
-            || (self.spare && retiring(shared, self.index))
+            || self.retiring()
             || !shared.injector.is_empty()
             || !shared.remotes[self.index].inbox.is_empty()
             || shared
