@@ -110,6 +110,7 @@ impl Default for Builder {
             thread_name: "greenthread-worker".into(),
             guard_pages: true,
             monitor: MonitorConfig {
+                dump_on_sigquit: false,
                 watchdog: Some(DEFAULT_WATCHDOG),
                 handoff: false,
                 deadlock: DeadlockAction::Report,
@@ -260,6 +261,23 @@ impl Builder {
         self
     }
 
+    /// Print [`Runtime::dump`] to stderr whenever the process gets SIGQUIT (Ctrl-\\ in a
+    /// terminal, `kill -QUIT <pid>`), like a JVM's thread dump; the process keeps running.
+    /// Default off. Turning it on installs a process-wide SIGQUIT handler, which replaces
+    /// the default action (terminate with a core dump) for the whole process.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let rt = greenthread::Runtime::builder().dump_on_sigquit(true).build()?;
+    /// // ... `kill -QUIT <pid>` now prints every green thread of `rt` to stderr.
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn dump_on_sigquit(mut self, on: bool) -> Builder {
+        self.monitor.dump_on_sigquit = on;
+        self
+    }
+
     /// Where the watchdog's and the deadlock check's [`Report`]s go (default: printed to
     /// stderr). The handler runs on the runtime's monitor thread; keep it short.
     ///
@@ -310,6 +328,9 @@ impl Builder {
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
         let stack_size = stack::round_size(self.stack_size)?;
+        if self.monitor.dump_on_sigquit {
+            monitor::install_sigquit();
+        }
         stack::overflow::install_handler();
         thread::panic::install_hook();
         let config = Config {

@@ -185,6 +185,7 @@ pub(crate) type ReportHandler = Arc<dyn Fn(&Report) + Send + Sync>;
 /// The monitor's settings (from the runtime's `Builder`).
 #[derive(Clone)]
 pub(crate) struct MonitorConfig {
+    pub(crate) dump_on_sigquit: bool,
     pub(crate) watchdog: Option<Duration>,
     pub(crate) handoff: bool,
     pub(crate) deadlock: DeadlockAction,
@@ -194,6 +195,7 @@ pub(crate) struct MonitorConfig {
 impl fmt::Debug for MonitorConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MonitorConfig")
+            .field("dump_on_sigquit", &self.dump_on_sigquit)
             .field("watchdog", &self.watchdog)
             .field("handoff", &self.handoff)
             .field("deadlock", &self.deadlock)
@@ -204,7 +206,7 @@ impl fmt::Debug for MonitorConfig {
 
 impl MonitorConfig {
     fn enabled(&self) -> bool {
-        self.watchdog.is_some() || self.deadlock != DeadlockAction::Ignore
+        self.watchdog.is_some() || self.deadlock != DeadlockAction::Ignore || self.dump_on_sigquit
     }
 
     fn tick(&self) -> Duration {
@@ -323,6 +325,8 @@ struct Watch {
     quiet: Option<(u64, u64)>,
     /// The switch count at which a deadlock was reported or ruled out by a walk.
     settled_at: Option<u64>,
+    /// SIGQUITs already answered with a dump.
+    quits: u64,
 }
 
 impl Watch {
@@ -332,6 +336,7 @@ impl Watch {
             seen: vec![Seen::default(); shared.remotes.len()],
             quiet: None,
             settled_at: None,
+            quits: SIGQUITS.load(Ordering::Relaxed),
         }
     }
 
@@ -347,6 +352,13 @@ impl Watch {
             }
             if monitor.config.deadlock != DeadlockAction::Ignore {
                 self.watch_deadlock(shared, now);
+            }
+            if monitor.config.dump_on_sigquit {
+                let quits = SIGQUITS.load(Ordering::Relaxed);
+                if quits != self.quits {
+                    self.quits = quits;
+                    eprint!("{}", Snapshot::collect(shared));
+                }
             }
         }
         // Retire the hand-off workers still running; shutdown wakes and stops them anyway.
@@ -444,6 +456,32 @@ impl Watch {
             }
         }
     }
+}
+
+/// SIGQUITs received since [`install_sigquit`] (the handler only counts; the monitors dump).
+static SIGQUITS: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn on_sigquit(_: libc::c_int) {
+    // Async-signal-safe: one atomic add, no allocation, no lock.
+    SIGQUITS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Makes SIGQUIT (Ctrl-\\, `kill -QUIT`) count instead of killing the process, so that the
+/// monitors of runtimes built with `dump_on_sigquit` print their dump. Process-wide, once.
+pub(crate) fn install_sigquit() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: all-zero bytes are a valid sigaction (SIG_DFL, empty mask, no flags).
+        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+        action.sa_sigaction = on_sigquit as *const () as usize;
+        action.sa_flags = libc::SA_RESTART;
+        // SAFETY: `action` is fully initialised, its handler an `extern "C" fn(c_int)` that
+        // only does an atomic add (async-signal-safe); a null old-action pointer is allowed.
+        unsafe {
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(libc::SIGQUIT, &action, std::ptr::null_mut());
+        }
+    });
 }
 
 /// Starts a hand-off worker in a free spare slot; its slot index, or `None` if all are busy
