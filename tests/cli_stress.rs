@@ -238,3 +238,27 @@ fn bad_sizes_are_usage_errors() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
     }
 }
+
+#[test]
+fn stats_prints_the_runtime_counters_after_the_run() {
+    let out = greenthread(&[
+        "stress",
+        "ping-pong-ring",
+        "--duration",
+        "300ms",
+        "--seed",
+        "3",
+        "--stats",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("runtime counters:"), "{err}");
+    let switches: u64 = err
+        .split_whitespace()
+        .zip(err.split_whitespace().skip(1))
+        .find(|(_, next)| *next == "context")
+        .and_then(|(n, _)| n.trim_end_matches(',').parse().ok())
+        .expect("a context switch count");
+    assert!(switches > 1000, "a ping-pong ring switches a lot: {err}");
+    assert!(err.contains("reports: 0 blocked worker, 0 deadlock"), "{err}");
+}

@@ -123,7 +123,7 @@ pub struct CompareArgs {
     greenthread stress spawn-storm\n  \
     greenthread stress timer-storm --duration 30s --concurrency 50000\n  \
     greenthread stress spawn-storm --iterations 100 --seed 7 --json\n  \
-    greenthread stress echo-flood --concurrency 1000\n  \
+    greenthread stress echo-flood --concurrency 1000 --stats\n  \
     greenthread stress chaos --duration 1m")]
 pub struct StressArgs {
     /// The scenario: spawn-storm, ping-pong-ring, echo-flood, timer-storm, mutex-convoy or
@@ -171,6 +171,13 @@ pub struct StressArgs {
     /// Example: `greenthread stress spawn-storm --duration 1s --json`.
     #[arg(long)]
     pub json: bool,
+
+    /// After the run, print the runtime's counters (context switches, steals, reactor
+    /// polls, timers, stack pool, watchdog reports) to stderr.
+    ///
+    /// Example: `greenthread stress ping-pong-ring --duration 2s --stats`.
+    #[arg(long)]
+    pub stats: bool,
 
     /// Corrupt one expectation on purpose, to prove the invariant checks fire (exit 1).
     #[arg(long, hide = true)]

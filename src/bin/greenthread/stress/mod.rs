@@ -236,6 +236,9 @@ pub fn run(args: &StressArgs) -> Result<(), Failure> {
     let result = rt.block_on(|| scenario.run(&ctx));
     let elapsed = start.elapsed();
     progress.finish();
+    if args.stats {
+        eprintln!("runtime counters:\n{}", rt.stats());
+    }
     let head = summary::Head {
         scenario: scenario.name(),
         seed,
