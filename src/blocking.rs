@@ -16,7 +16,7 @@
 #![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
 use std::thread::Result as ThreadResult;
 use std::time::Duration;
@@ -168,7 +168,7 @@ where
         if let Some(result) = packet.result.lock().take() {
             return match result {
                 Ok(v) => v,
-                Err(payload) => resume_unwind(payload),
+                Err(payload) => thread::resume_unwind(payload),
             };
         }
         thread::block(WaitReason::Unblock, None);

@@ -66,6 +66,11 @@ pub(crate) struct Task {
     /// thread finishes, or the runtime unwinding it at shutdown (its switch points then return
     /// at once). See `thread::cancel`.
     pub(crate) cancel_requested: AtomicU8,
+    /// Set when a panic or cancellation starts unwinding this green thread (panic hook,
+    /// `thread::cancel`), cleared when its unwind is caught: a cancellation must not be
+    /// raised inside its own unwind. std's own `panicking()` is per OS thread, so it cannot
+    /// tell this green thread's unwind from another's on the same worker.
+    pub(crate) unwinding: AtomicBool,
     /// What it waits for when parked (dump, stats, deadlock check).
     pub(crate) wait: WaitCell,
     /// The stack it runs on (a copy of the bounds; the `Stack` itself is in the coroutine).
@@ -206,6 +211,7 @@ impl Task {
             stay_on_worker,
             home: AtomicUsize::new(NO_HOME),
             cancel_requested: AtomicU8::new(0),
+            unwinding: AtomicBool::new(false),
             wait: WaitCell::new(),
             stack: mem,
             own: Exclusive {
@@ -314,6 +320,9 @@ impl Task {
     /// suspending (`thread::cancel`); the same load answers both.
     #[inline]
     pub(crate) fn suspend(&self, switch: Switch, cancellable: bool) {
+        if self.unwinding.load(Ordering::Relaxed) {
+            self.bind_while_unwinding();
+        }
         let cancel = self.cancel_requested.load(Ordering::Relaxed);
         if cancel != crate::thread::cancel::NONE && self.cancel_point(cancel, cancellable) {
             return;
@@ -327,6 +336,27 @@ impl Task {
         // and the yielder pointer, set when the coroutine started, points into the
         // coroutine's own initial frame, which lives as long as the coroutine runs.
         unsafe { (*yielder).suspend(switch) };
+    }
+
+    /// A destructor switches out while the green thread unwinds. std counts panics in
+    /// progress per OS thread (`std::thread::panicking`, and the count `catch_unwind` lowers
+    /// when the unwind ends), so the unwind must end on the OS thread it began on: from here
+    /// on the green thread stays on this worker (its `home`), like `stay_on_worker`. (Known
+    /// by the `unwinding` flag: unwinds started by `panic!` or by the crate. One started by the
+    /// user's own `resume_unwind` is not seen; see the crate docs' caveats.)
+    #[cold]
+    #[inline(never)]
+    fn bind_while_unwinding(&self) {
+        if let Some(w) = crate::scheduler::worker::current() {
+            self.home.store(w.index(), Ordering::Relaxed);
+        }
+    }
+
+    /// Forgets a binding to worker slot `index` (a hand-off worker leaving).
+    pub(crate) fn unbind_from(&self, index: usize) {
+        let _ = self
+            .home
+            .compare_exchange(index, NO_HOME, Ordering::Relaxed, Ordering::Relaxed);
     }
 
     /// [`Task::suspend`]'s rare path: `true` means "return at once" (shutdown unwinding);

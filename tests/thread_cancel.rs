@@ -715,3 +715,119 @@ fn stress_cancel_racing_a_notify() {
         }
     });
 }
+
+/// Runs `f` when dropped.
+struct OnDrop<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
+#[test]
+fn a_cancel_raised_before_a_timed_wait_leaves_no_timer_behind() {
+    within(30, || {
+        let rt = Runtime::builder().workers(1).build().unwrap();
+        let started = Arc::new(AtomicBool::new(false));
+        let go = Arc::new(AtomicBool::new(false));
+        let (s, g) = (started.clone(), go.clone());
+        let h = rt.spawn(move || {
+            s.store(true, Ordering::SeqCst);
+            while !g.load(Ordering::SeqCst) {
+                std::hint::spin_loop(); // running, not at a switch point
+            }
+            greenthread::sleep(Duration::from_secs(3600));
+        });
+        while !started.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+        h.cancel(); // while it runs: its next wait is the timed one
+        go.store(true, Ordering::SeqCst);
+        assert!(is_requested(&*h.join().unwrap_err()));
+        assert_eq!(rt.stats().timers, 0, "the sleep's timer was left behind");
+    });
+}
+
+#[test]
+fn unwinds_that_wait_in_destructors_keep_panicking_per_worker_exact() {
+    within(60, || {
+        // Green threads unwind (a panic, or a cancel) and wait in a destructor meanwhile; the
+        // unwind must end on the OS thread it began on, or std's per-thread panic count
+        // goes wrong there for good (seen by every later green thread on that worker).
+        let rt = Runtime::builder().workers(2).build().unwrap();
+        let lost = Arc::new(AtomicUsize::new(0));
+        for round in 0..200 {
+            let (tx, rx) = channel::bounded::<()>(0);
+            let lost = lost.clone();
+            let unwinder = rt.spawn(move || {
+                let _wait = OnDrop(move || {
+                    let _ = rx.recv(); // parks while the unwind is in progress
+                    // Still unwinding: std must still say so wherever we resumed.
+                    if !std::thread::panicking() {
+                        lost.fetch_add(1, Ordering::SeqCst);
+                    }
+                });
+                if round % 2 == 0 {
+                    panic!("on purpose");
+                }
+                greenthread::park(); // cancelled below
+            });
+            if round % 2 == 1 {
+                while rt.stats().parked_by.park == 0 {
+                    std::thread::yield_now();
+                }
+                unwinder.cancel();
+            }
+            // Let the unwinding thread wait in its destructor, then free it from a green
+            // thread that may well run on the other worker.
+            rt.spawn(move || {
+                for _ in 0..10 {
+                    greenthread::yield_now();
+                }
+                tx.send(()).unwrap();
+            })
+            .join()
+            .unwrap();
+            assert!(unwinder.join().is_err());
+        }
+        assert_eq!(
+            lost.load(Ordering::SeqCst),
+            0,
+            "an unwind resumed on an OS thread that did not know it was unwinding"
+        );
+        // Every worker's count is back to zero: no green thread sees a panic in progress.
+        let hs: Vec<_> = (0..64)
+            .map(|_| rt.spawn(|| (std::thread::panicking(), greenthread::yield_now()).0))
+            .collect();
+        for h in hs {
+            assert!(
+                !h.join().unwrap(),
+                "std::thread::panicking() stuck on a worker"
+            );
+        }
+    });
+}
+
+#[test]
+fn a_cancel_is_raised_while_another_green_thread_unwinds_on_the_same_worker() {
+    within(30, || {
+        let rt = rt1();
+        let (tx, rx) = channel::bounded::<()>(0);
+        // A unwinds and waits in a destructor on the only worker.
+        let a = rt.spawn(move || {
+            let _wait = OnDrop(move || {
+                let _ = rx.recv();
+            });
+            panic!("on purpose");
+        });
+        let b = rt.spawn(greenthread::park);
+        while rt.stats().parked_by.channel == 0 || rt.stats().parked_by.park == 0 {
+            std::thread::yield_now();
+        }
+        b.cancel(); // B is not unwinding: it must unwind now, not wait for A
+        assert!(is_requested(&*b.join().unwrap_err()));
+        tx.send(()).unwrap();
+        assert!(a.join().is_err());
+    });
+}

@@ -49,8 +49,9 @@ use crate::thread::ThreadId;
 pub struct Snapshot {
     /// The runtime's worker name prefix (`Builder::thread_name`).
     pub runtime: String,
-    /// Per worker: the green thread it runs, if any. Hand-off workers come after the
-    /// regular ones.
+    /// Per worker slot: the green thread it runs or ran last (cleared when the worker goes
+    /// idle; [`ThreadInfo::state`] says whether it still runs). Hand-off slots come after
+    /// the regular ones.
     pub workers: Vec<Option<ThreadId>>,
     /// The live green threads, oldest first.
     pub threads: Vec<ThreadInfo>,
@@ -215,7 +216,11 @@ impl Snapshot {
             .iter()
             .filter(|t| matches!(t.state, ThreadState::Parked(_)))
             .count();
-        let running = self.workers.iter().filter(|w| w.is_some()).count();
+        let running = self
+            .threads
+            .iter()
+            .filter(|t| matches!(t.state, ThreadState::Running { .. }))
+            .count();
         writeln!(
             f,
             "greenthread runtime '{}': {} green threads ({} running, {} parked), {} workers",

@@ -556,7 +556,7 @@ impl Runtime {
         // waits for `f` to return, then unwinds at its next switch point.
         match inner.join(false) {
             Ok(v) => v,
-            Err(payload) => std::panic::resume_unwind(payload),
+            Err(payload) => thread::resume_unwind(payload),
         }
     }
 }

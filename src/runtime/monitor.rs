@@ -376,7 +376,11 @@ impl Watch {
             let seen = &mut self.seen[w];
             if current != 0 && current == seen.current && switches == seen.switches {
                 let blocked_for = span(seen.since, now);
-                if !seen.reported && blocked_for >= threshold {
+                // `current` can name the green thread the worker ran last while the worker
+                // itself is between green threads (or preempted there): not a blocked call.
+                let task = ThreadId::from_u64(current).and_then(|id| shared.registry.get(id));
+                let stale = task.as_ref().is_none_or(|t| t.park.is_parked());
+                if !seen.reported && !stale && blocked_for >= threshold {
                     seen.reported = true;
                     let standin = if shared.monitor.config.handoff && seen.standin.is_none() {
                         start_handoff(shared)
@@ -388,9 +392,7 @@ impl Watch {
                         .monitor
                         .watchdog_reports
                         .fetch_add(1, Ordering::Relaxed);
-                    let name = ThreadId::from_u64(current)
-                        .and_then(|id| shared.registry.get(id))
-                        .and_then(|t| t.name().map(String::from));
+                    let name = task.as_ref().and_then(|t| t.name().map(String::from));
                     shared.monitor.report(&Report::Blocked {
                         worker: worker_name(shared, w),
                         thread: ThreadId::from_u64(current).expect("current is non-zero"),
@@ -443,18 +445,25 @@ impl Watch {
         if !deadlocked {
             return;
         }
-        shared
-            .monitor
-            .deadlock_reports
-            .fetch_add(1, Ordering::Relaxed);
-        shared.monitor.report(&Report::Deadlock {
-            snapshot: Snapshot::collect(shared),
-        });
+        let snapshot = Snapshot::collect(shared);
         if shared.monitor.config.deadlock == DeadlockAction::Panic {
+            // Look once more right before acting: anything that switched since the walk (an
+            // OS thread's wake-up, say) means it was not a deadlock after all.
+            let switched = total_switches(shared) != switches;
+            if switched || !tasks.iter().all(|t| t.park.is_parked()) {
+                self.quiet = None;
+                self.settled_at = None;
+                return;
+            }
             for task in &tasks {
                 crate::thread::cancel::cancel_task(task, crate::Cancelled::Deadlock);
             }
         }
+        shared
+            .monitor
+            .deadlock_reports
+            .fetch_add(1, Ordering::Relaxed);
+        shared.monitor.report(&Report::Deadlock { snapshot });
     }
 }
 
@@ -482,6 +491,15 @@ pub(crate) fn install_sigquit() {
             libc::sigaction(libc::SIGQUIT, &action, std::ptr::null_mut());
         }
     });
+}
+
+/// Green threads resumed so far, over every worker slot.
+fn total_switches(shared: &Shared) -> u64 {
+    shared
+        .remotes
+        .iter()
+        .map(|r| r.counters.switches.load(Ordering::Relaxed))
+        .sum()
 }
 
 /// Starts a hand-off worker in a free spare slot; its slot index, or `None` if all are busy

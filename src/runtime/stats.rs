@@ -191,18 +191,22 @@ impl Stats {
             deadlock_reports: shared.monitor.deadlock_reports(),
             ..Stats::default()
         };
+        let mut running = std::collections::HashSet::new();
         for remote in shared.remotes.iter() {
             let c = &remote.counters;
             use std::sync::atomic::Ordering::Relaxed;
             // `current` may still name the green thread a worker ran last (it is cleared when
-            // the worker goes idle): count it only if it is neither finished nor parked.
-            let running = ThreadId::from_u64(c.current.load(Relaxed))
-                .and_then(|id| shared.registry.get(id))
-                .is_some_and(|t| !t.park.is_parked());
-            stats.running += usize::from(running);
+            // the worker goes idle), which may run on another worker by now: count each
+            // green thread once, and only if it is neither finished nor parked.
+            if let Some(id) = ThreadId::from_u64(c.current.load(Relaxed)) {
+                if shared.registry.get(id).is_some_and(|t| !t.park.is_parked()) {
+                    running.insert(id);
+                }
+            }
             stats.context_switches += c.switches.load(Relaxed);
             stats.steals += c.steals.load(Relaxed);
         }
+        stats.running = running.len();
         (stats.reactor_polls, stats.reactor_events, stats.io_sources) = shared.reactor.counts();
         (stats.timers, stats.timers_fired) = shared.timers.counts();
         let pool = crate::stack::pool_stats();

@@ -206,8 +206,11 @@ impl Idle {
                     self.sleeping.fetch_sub(1, Ordering::SeqCst);
                     false
                 } else {
-                    // Someone woke us meanwhile; we are up anyway.
-                    std::mem::take(&mut *self.sleepers[w].woken.lock()) == Woken::Searching
+                    // Someone took us off the list meanwhile; we are up anyway. Its wake-up
+                    // (made after it let go of `state`) may not have landed yet: wait for it,
+                    // so it cannot cut a later sleep of ours short by mistake.
+                    drop(st);
+                    self.sleep(w)
                 }
             }
         }

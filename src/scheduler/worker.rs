@@ -88,13 +88,18 @@ impl Worker {
     ) -> Deque<Arc<Task>> {
         let _alt_stack = AltStack::ensure();
         let spare = index >= shared.config.workers;
+        // A hand-off slot may have had a worker before: its count goes on from there.
+        let switches = shared.remotes[index]
+            .counters
+            .switches
+            .load(Ordering::Relaxed);
         let worker = Worker {
             index,
             shared,
             local,
             lifo: Cell::new(None),
             lifo_streak: Cell::new(0),
-            tick: Cell::new(0),
+            tick: Cell::new(switches),
             fair_in: Cell::new(FAIRNESS_INTERVAL),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
             searching: Cell::new(false),
@@ -122,24 +127,29 @@ impl Worker {
         let counters = &self.shared.remotes[self.index].counters;
         counters.current.store(0, Ordering::Relaxed);
         let shared = &self.shared;
-        let mut moved = false;
         let inbox = &shared.remotes[self.index].inbox;
         while let Some(task) = self.lifo.take().or_else(|| self.local.pop()).or_else(|| {
             std::iter::repeat_with(|| inbox.steal())
                 .find(|s| !s.is_retry())
                 .and_then(Steal::success)
         }) {
+            // Bound to this slot while unwinding (`Task::suspend`): the slot is going away.
+            task.unbind_from(self.index);
             shared.injector.push(task);
-            moved = true;
         }
-        if moved {
-            shared.idle.notify_one(&shared.reactor);
-        }
+        // Wake an idle worker even with nothing moved: if this one was the poller, the role
+        // is vacant, and a woken worker that finds nothing takes it again.
+        shared.idle.notify_one(&shared.reactor);
         self.local
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// This worker's slot index.
+    pub(crate) fn index(&self) -> usize {
+        self.index
     }
 
     /// Queues a green thread of this runtime from code running on this worker.
@@ -364,7 +374,17 @@ impl Worker {
     /// Passes a green thread that must stay on its first worker to a regular worker's inbox.
     #[cold]
     fn hand_to_regular(&self, task: Arc<Task>) {
-        let w = (self.random() as usize) % self.shared.config.workers;
+        // Prefer a regular worker that is idle (not the blocked one this one stands in for).
+        let workers = self.shared.config.workers;
+        let w = (0..workers)
+            .find(|&w| {
+                self.shared.remotes[w]
+                    .counters
+                    .current
+                    .load(Ordering::Relaxed)
+                    == 0
+            })
+            .unwrap_or_else(|| (self.random() as usize) % workers);
         self.shared.remotes[w].inbox.push(task);
         self.shared.idle.wake_worker(w, &self.shared.reactor);
     }

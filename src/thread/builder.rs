@@ -248,15 +248,19 @@ where
             if let Some(reason) = task.and_then(cancel::take_before_start) {
                 // Cancelled before it started: `f` never runs (`cancel`, step 5).
                 drop(f);
-                panic::resume_unwind(Box::new(reason));
+                super::resume_unwind(Box::new(reason));
             }
             f()
         }));
+        if let Some(task) = task {
+            task.unwinding
+                .store(false, std::sync::atomic::Ordering::Relaxed);
+        }
         if let Err(payload) = result {
             if task.is_some_and(|t| t.is_cancelling()) {
                 // The runtime is unwinding this green thread at shutdown: let the unwind go on
                 // to the coroutine's root. `completion` reports `Cancelled` as it drops.
-                panic::resume_unwind(payload);
+                super::resume_unwind(payload);
             }
             completion.complete(task, Err(payload));
         } else {

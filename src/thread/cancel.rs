@@ -92,12 +92,30 @@ pub(crate) fn check(task: &Task) {
 
 #[cold]
 fn raise(task: &Task) {
-    if std::thread::panicking() || task.is_cancelling() {
+    if task.is_cancelling() || unwinding(task) {
         return; // stays pending, for the switch points after this unwind
     }
     if let Some(reason) = take(task) {
-        std::panic::resume_unwind(Box::new(reason));
+        super::resume_unwind(Box::new(reason));
     }
+}
+
+/// Whether `task` itself is unwinding (raising now would abort the process).
+///
+/// Its own flag says so (set by the panic hook and the crate's own unwinds). std's
+/// `panicking()` cannot: it counts the unwinds in progress on this OS thread, which includes
+/// other green threads bound to this worker while they unwind. It only tells that a flagged
+/// unwind has ended: one caught by the green thread's own `catch_unwind` (a bound unwinding
+/// green thread never leaves this worker, so with nothing unwinding here it is over).
+fn unwinding(task: &Task) -> bool {
+    if !task.unwinding.load(Ordering::Relaxed) {
+        return false;
+    }
+    if std::thread::panicking() {
+        return true;
+    }
+    task.unwinding.store(false, Ordering::Relaxed);
+    false
 }
 
 /// Consumes a pending cancellation.

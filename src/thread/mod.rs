@@ -326,12 +326,31 @@ fn block_green(task: &Task, reason: u64, deadline: Option<Instant>, cancellable:
             task.wait.set(reason, clock.at(now));
             let me = current();
             let key = task.shared.add_timer(deadline, me);
+            // Removed however `suspend` returns: a cancellation raised there unwinds past us.
+            let _timer = CancelTimer(task, key);
             task.suspend(Switch::Park, cancellable);
-            task.shared.timers.remove(key);
         }
     }
     if cancellable {
         cancel::check(task);
+    }
+}
+
+/// `std::panic::resume_unwind` for the crate's own unwinds on a green thread: marks it
+/// unwinding first (`Task::unwinding`), as the panic hook does for `panic!`.
+pub(crate) fn resume_unwind(payload: Box<dyn std::any::Any + Send>) -> ! {
+    if let Some(task) = current_task() {
+        task.unwinding.store(true, Ordering::Relaxed);
+    }
+    std::panic::resume_unwind(payload)
+}
+
+/// Removes a timed wait's timer when the wait ends, also by unwinding.
+struct CancelTimer<'a>(&'a Task, crate::time::TimerKey);
+
+impl Drop for CancelTimer<'_> {
+    fn drop(&mut self) {
+        self.0.shared.timers.remove(self.1);
     }
 }
 

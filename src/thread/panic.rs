@@ -22,7 +22,11 @@ pub(crate) fn install_hook() {
     ONCE.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| match current_task() {
-            Some(task) => print(task, info),
+            Some(task) => {
+                task.unwinding
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                print(task, info)
+            }
             None => previous(info),
         }));
     });

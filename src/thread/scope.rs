@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::Result;
@@ -111,7 +111,7 @@ where
         block_no_cancel(WaitReason::Scope, None);
     }
     match result {
-        Err(e) => resume_unwind(e),
+        Err(e) => super::resume_unwind(e),
         Ok(_) if scope.data.a_thread_panicked.load(Ordering::Relaxed) => {
             panic!("a scoped green thread panicked")
         }
