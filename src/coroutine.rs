@@ -65,12 +65,10 @@ pub(crate) struct Task {
     /// `JoinHandle::cancel` (or deadlock) and its payload, closed for good when the green
     /// thread finishes, or the runtime unwinding it at shutdown (its switch points then return
     /// at once). See `thread::cancel`.
+    /// Beside the state, a flag set while a panic or cancellation unwinds this green thread
+    /// (std's own `panicking()` is per OS thread, so it cannot tell this green thread's
+    /// unwind from another's on the same worker).
     pub(crate) cancel_requested: AtomicU8,
-    /// Set when a panic or cancellation starts unwinding this green thread (panic hook,
-    /// `thread::cancel`), cleared when its unwind is caught: a cancellation must not be
-    /// raised inside its own unwind. std's own `panicking()` is per OS thread, so it cannot
-    /// tell this green thread's unwind from another's on the same worker.
-    pub(crate) unwinding: AtomicBool,
     /// What it waits for when parked (dump, stats, deadlock check).
     pub(crate) wait: WaitCell,
     /// The stack it runs on (a copy of the bounds; the `Stack` itself is in the coroutine).
@@ -211,7 +209,6 @@ impl Task {
             stay_on_worker,
             home: AtomicUsize::new(NO_HOME),
             cancel_requested: AtomicU8::new(0),
-            unwinding: AtomicBool::new(false),
             wait: WaitCell::new(),
             stack: mem,
             own: Exclusive {
@@ -252,7 +249,8 @@ impl Task {
     /// Whether the runtime is unwinding this green thread (shutdown).
     #[inline]
     pub(crate) fn is_cancelling(&self) -> bool {
-        self.cancel_requested.load(Ordering::Relaxed) == crate::thread::cancel::SHUTDOWN
+        self.cancel_requested.load(Ordering::Relaxed) & !crate::thread::cancel::UNWINDING
+            == crate::thread::cancel::SHUTDOWN
     }
 
     /// Runs the green thread on the calling worker until it switches out or finishes.
@@ -320,11 +318,8 @@ impl Task {
     /// suspending (`thread::cancel`); the same load answers both.
     #[inline]
     pub(crate) fn suspend(&self, switch: Switch, cancellable: bool) {
-        if self.unwinding.load(Ordering::Relaxed) {
-            self.bind_while_unwinding();
-        }
-        let cancel = self.cancel_requested.load(Ordering::Relaxed);
-        if cancel != crate::thread::cancel::NONE && self.cancel_point(cancel, cancellable) {
+        let word = self.cancel_requested.load(Ordering::Relaxed);
+        if word != crate::thread::cancel::NONE && self.cancel_point(word, cancellable) {
             return;
         }
         let sp = &switch as *const Switch as usize;
@@ -342,8 +337,9 @@ impl Task {
     /// progress per OS thread (`std::thread::panicking`, and the count `catch_unwind` lowers
     /// when the unwind ends), so the unwind must end on the OS thread it began on: from here
     /// on the green thread stays on this worker (its `home`), like `stay_on_worker`. (Known
-    /// by the `unwinding` flag: unwinds started by `panic!` or by the crate. One started by the
-    /// user's own `resume_unwind` is not seen; see the crate docs' caveats.)
+    /// by the `UNWINDING` flag of the cancellation word: unwinds started by `panic!` or by the
+    /// crate. One started by the user's own `resume_unwind` is not seen; see the crate
+    /// docs' caveats.)
     #[cold]
     #[inline(never)]
     fn bind_while_unwinding(&self) {
@@ -363,8 +359,12 @@ impl Task {
     /// a pending cancellation is raised from here when `cancellable`.
     #[cold]
     #[inline(never)]
-    fn cancel_point(&self, cancel: u8, cancellable: bool) -> bool {
-        if cancel == crate::thread::cancel::SHUTDOWN {
+    fn cancel_point(&self, word: u8, cancellable: bool) -> bool {
+        use crate::thread::cancel::{SHUTDOWN, UNWINDING};
+        if word & UNWINDING != 0 {
+            self.bind_while_unwinding();
+        }
+        if word & !UNWINDING == SHUTDOWN {
             return true;
         }
         if cancellable {

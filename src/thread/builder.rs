@@ -253,8 +253,7 @@ where
             f()
         }));
         if let Some(task) = task {
-            task.unwinding
-                .store(false, std::sync::atomic::Ordering::Relaxed);
+            cancel::set_unwinding(task, false);
         }
         if let Err(payload) = result {
             if task.is_some_and(|t| t.is_cancelling()) {

@@ -11,7 +11,7 @@
 //!    extra), and `block` again after it resumes (so every wait of the crate: `park`,
 //!    `sleep`, locks, channels, I/O, `join`, `unblock`). One relaxed load when nothing is
 //!    pending.
-//! 3. If the flag is set, the thread is not already unwinding (`std::thread::panicking`),
+//! 3. If the flag is set, the thread is not already unwinding (its `UNWINDING` flag),
 //!    and the runtime is not unwinding it at shutdown, [`check`] clears the flag and raises
 //!    `resume_unwind(Box::new(Cancelled::Requested))` (no panic-hook message). The flag is
 //!    cleared first, so the cancellation is raised once: destructors that wait during the
@@ -59,6 +59,22 @@ const CLOSED: u8 = 3;
 /// The runtime is unwinding it at shutdown (`Task::is_cancelling`): final.
 pub(crate) const SHUTDOWN: u8 = 4;
 
+/// The state part of the word (the values above).
+const STATE: u8 = 7;
+/// A flag beside the state: the green thread is unwinding (see [`set_unwinding`]).
+pub(crate) const UNWINDING: u8 = 8;
+
+/// Moves the state part of the word from one of `from` to `to`, keeping the flags; returns
+/// the state it left.
+fn transition(task: &Task, from: &[u8], to: u8, order: Ordering) -> Option<u8> {
+    task.cancel_requested
+        .fetch_update(order, Ordering::Relaxed, |w| {
+            from.contains(&(w & STATE)).then_some(w & !STATE | to)
+        })
+        .ok()
+        .map(|w| w & STATE)
+}
+
 /// Step 1: asks `task` to unwind at its next switch point with `reason` as the payload;
 /// `false` if one is pending already or the green thread has finished. The caller wakes
 /// the task afterwards.
@@ -67,9 +83,7 @@ pub(crate) fn request(task: &Task, reason: Cancelled) -> bool {
         Cancelled::Deadlock => DEADLOCK,
         _ => REQUESTED,
     };
-    task.cancel_requested
-        .compare_exchange(NONE, code, Ordering::Release, Ordering::Relaxed)
-        .is_ok()
+    transition(task, &[NONE], code, Ordering::Release).is_some()
 }
 
 /// Requests a cancellation and wakes the green thread to take it (the deadlock check).
@@ -83,7 +97,7 @@ pub(crate) fn cancel_task(task: &Arc<Task>, reason: Cancelled) {
 #[inline]
 pub(crate) fn check(task: &Task) {
     if matches!(
-        task.cancel_requested.load(Ordering::Relaxed),
+        task.cancel_requested.load(Ordering::Relaxed) & STATE,
         REQUESTED | DEADLOCK
     ) {
         raise(task);
@@ -100,6 +114,18 @@ fn raise(task: &Task) {
     }
 }
 
+/// Marks the green thread as unwinding (the panic hook, the crate's own unwinds) or done
+/// unwinding (its main function caught it). While marked, its switch points keep it on its
+/// worker (`Task::suspend`) and no cancellation is raised.
+pub(crate) fn set_unwinding(task: &Task, on: bool) {
+    if on {
+        task.cancel_requested.fetch_or(UNWINDING, Ordering::Relaxed);
+    } else {
+        task.cancel_requested
+            .fetch_and(!UNWINDING, Ordering::Relaxed);
+    }
+}
+
 /// Whether `task` itself is unwinding (raising now would abort the process).
 ///
 /// Its own flag says so (set by the panic hook and the crate's own unwinds). std's
@@ -108,30 +134,22 @@ fn raise(task: &Task) {
 /// unwind has ended: one caught by the green thread's own `catch_unwind` (a bound unwinding
 /// green thread never leaves this worker, so with nothing unwinding here it is over).
 fn unwinding(task: &Task) -> bool {
-    if !task.unwinding.load(Ordering::Relaxed) {
+    if task.cancel_requested.load(Ordering::Relaxed) & UNWINDING == 0 {
         return false;
     }
     if std::thread::panicking() {
         return true;
     }
-    task.unwinding.store(false, Ordering::Relaxed);
+    set_unwinding(task, false);
     false
 }
 
 /// Consumes a pending cancellation.
 fn take(task: &Task) -> Option<Cancelled> {
-    let code = task.cancel_requested.load(Ordering::Relaxed);
-    if !matches!(code, REQUESTED | DEADLOCK) {
-        return None;
+    match transition(task, &[REQUESTED, DEADLOCK], NONE, Ordering::Acquire)? {
+        DEADLOCK => Some(Cancelled::Deadlock),
+        _ => Some(Cancelled::Requested),
     }
-    task.cancel_requested
-        .compare_exchange(code, NONE, Ordering::Acquire, Ordering::Relaxed)
-        .ok()?;
-    Some(if code == DEADLOCK {
-        Cancelled::Deadlock
-    } else {
-        Cancelled::Requested
-    })
 }
 
 /// Step 5: consumes a cancellation requested before the green thread started.
@@ -142,9 +160,10 @@ pub(crate) fn take_before_start(task: &Task) -> Option<Cancelled> {
 /// Step 4: the result is stored; no cancellation may be raised any more. (A shutdown
 /// unwind stays marked: its switch points must keep returning at once.)
 pub(crate) fn close(task: &Task) {
-    let _ = task
-        .cancel_requested
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
-            (w != SHUTDOWN).then_some(CLOSED)
-        });
+    transition(
+        task,
+        &[NONE, REQUESTED, DEADLOCK, CLOSED],
+        CLOSED,
+        Ordering::Relaxed,
+    );
 }

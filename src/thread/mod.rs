@@ -340,7 +340,7 @@ fn block_green(task: &Task, reason: u64, deadline: Option<Instant>, cancellable:
 /// unwinding first (`Task::unwinding`), as the panic hook does for `panic!`.
 pub(crate) fn resume_unwind(payload: Box<dyn std::any::Any + Send>) -> ! {
     if let Some(task) = current_task() {
-        task.unwinding.store(true, Ordering::Relaxed);
+        cancel::set_unwinding(task, true);
     }
     std::panic::resume_unwind(payload)
 }

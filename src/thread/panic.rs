@@ -23,8 +23,7 @@ pub(crate) fn install_hook() {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| match current_task() {
             Some(task) => {
-                task.unwinding
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                crate::thread::cancel::set_unwinding(task, true);
                 print(task, info)
             }
             None => previous(info),
