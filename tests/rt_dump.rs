@@ -5,22 +5,13 @@ mod support;
 use std::collections::HashMap;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use greenthread::Runtime;
 use greenthread::os::unix::net::UnixStream;
 use greenthread::runtime::{ThreadState, WaitReason};
 use greenthread::sync::{Condvar, Mutex, Semaphore};
-use support::within;
-
-/// Polls (bounded) until `f` holds.
-fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
+use support::{eventually, within};
 
 #[test]
 fn the_dump_of_ten_thousand_parked_green_threads_names_their_wait_reasons() {

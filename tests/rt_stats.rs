@@ -9,15 +9,7 @@ use std::time::{Duration, Instant};
 
 use greenthread::Runtime;
 use greenthread::net::{TcpListener, TcpStream};
-use support::within;
-
-fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
+use support::{eventually, within};
 
 #[test]
 fn spawns_and_switches_are_counted() {

@@ -168,3 +168,16 @@ pub fn watchdog<R>(secs: u64, name: &str, f: impl FnOnce() -> R) -> R {
     let _ = dog.join();
     r
 }
+
+/// Polls `f` until it holds, failing the test after 20 s: for states that settle
+/// asynchronously (a green thread reaching its park), never as a delay.
+pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
