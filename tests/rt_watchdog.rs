@@ -55,11 +55,15 @@ fn a_blocking_call_is_reported_by_name_within_twice_the_threshold() {
                 name,
                 blocked_for,
                 handoff,
+                on_cpu,
                 ..
             } => {
                 assert_eq!(name.as_deref(), Some("sleepy"));
                 assert!(*blocked_for >= threshold, "{blocked_for:?}");
                 assert!(!handoff);
+                // Asleep in the kernel: its worker used (almost) no CPU meanwhile.
+                let on_cpu = on_cpu.expect("the kernel's scheduler statistics are readable");
+                assert!(on_cpu * 2 < *blocked_for, "{on_cpu:?} of {blocked_for:?}");
             }
             other => panic!("unexpected report {other}"),
         }
@@ -70,12 +74,53 @@ fn a_blocking_call_is_reported_by_name_within_twice_the_threshold() {
         );
         let text = report.to_string();
         assert!(text.contains("'sleepy'"), "{text}");
+        assert!(text.contains("blocked in a call"), "{text}");
         assert!(text.contains("greenthread::unblock"), "{text}");
         assert!(text.contains("wd-a-"), "the worker is named: {text}");
         h.join().unwrap();
         // One report per stall.
         assert!(reports.try_recv().is_err());
         assert_eq!(rt.stats().watchdog_reports, 1);
+    });
+}
+
+#[test]
+fn a_long_computation_is_reported_as_computing() {
+    within(60, || {
+        let threshold = Duration::from_millis(20);
+        let (rt, reports) = watched("wd-c", 2, threshold, false);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s = stop.clone();
+        let h = rt.block_on(|| {
+            greenthread::Builder::new()
+                .name("busy".into())
+                .spawn(move || {
+                    // No switch point until told (bounded: at most 30 s).
+                    let t = Instant::now();
+                    while !s.load(Ordering::Relaxed) && t.elapsed() < Duration::from_secs(30) {
+                        std::hint::spin_loop();
+                    }
+                })
+                .unwrap()
+        });
+        let (_, report) = reports.recv_timeout(Duration::from_secs(25)).unwrap();
+        stop.store(true, Ordering::Relaxed);
+        h.join().unwrap();
+        let Report::Blocked {
+            name,
+            on_cpu,
+            blocked_for,
+            ..
+        } = &report
+        else {
+            panic!("unexpected report {report}");
+        };
+        assert_eq!(name.as_deref(), Some("busy"));
+        let on_cpu = on_cpu.expect("the kernel's scheduler statistics are readable");
+        assert!(on_cpu * 2 > *blocked_for, "{on_cpu:?} of {blocked_for:?}");
+        let text = report.to_string();
+        assert!(text.contains("computing"), "{text}");
+        assert!(text.contains("yield_now()"), "{text}");
     });
 }
 
@@ -152,6 +197,8 @@ fn with_handoff_other_green_threads_keep_running_and_the_replacement_retires() {
         );
         assert_eq!(rt.stats().handoff_workers, 1);
         assert_eq!(support::os_threads_named("ho-handoff-"), 1);
+        let dump = rt.dump();
+        assert!(dump.contains("1 workers (+1 hand-off)"), "{dump}");
 
         release.send(()).unwrap();
         blocker.join().unwrap();

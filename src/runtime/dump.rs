@@ -53,6 +53,10 @@ pub struct Snapshot {
     /// idle; [`ThreadInfo::state`] says whether it still runs). Hand-off slots come after
     /// the regular ones.
     pub workers: Vec<Option<ThreadId>>,
+    /// Regular workers the runtime was built with (the first entries of `workers`).
+    pub regular_workers: usize,
+    /// Hand-off workers running at the time (see `Builder::handoff`).
+    pub handoff_workers: usize,
     /// The live green threads, oldest first.
     pub threads: Vec<ThreadInfo>,
 }
@@ -150,6 +154,8 @@ impl Snapshot {
         Snapshot {
             runtime: shared.config.thread_name.clone(),
             workers,
+            regular_workers: shared.config.workers,
+            handoff_workers: shared.monitor.handoff_workers(),
             threads,
         }
     }
@@ -223,12 +229,16 @@ impl Snapshot {
             .count();
         writeln!(
             f,
-            "greenthread runtime '{}': {} green threads ({} running, {} parked), {} workers",
+            "greenthread runtime '{}': {} green threads ({} running, {} parked), {} workers{}",
             self.runtime,
             self.threads.len(),
             running,
             parked,
-            self.workers.len()
+            self.regular_workers,
+            match self.handoff_workers {
+                0 => String::new(),
+                n => format!(" (+{n} hand-off)"),
+            }
         )?;
         for t in self.threads.iter().take(limit) {
             writeln!(f, "  {t}")?;

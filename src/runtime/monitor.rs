@@ -124,6 +124,10 @@ pub enum Report {
         name: Option<String>,
         /// How long it had held the worker when reported (it may go on).
         blocked_for: Duration,
+        /// How much of that the worker spent on a CPU (from the kernel's scheduler
+        /// statistics, where available): near `blocked_for` for a computation, near zero for
+        /// a blocking call.
+        on_cpu: Option<Duration>,
         /// Whether a replacement worker was started meanwhile.
         handoff: bool,
     },
@@ -142,6 +146,7 @@ impl fmt::Display for Report {
                 thread,
                 name,
                 blocked_for,
+                on_cpu,
                 handoff,
             } => {
                 write!(f, "greenthread: green thread ")?;
@@ -151,14 +156,31 @@ impl fmt::Display for Report {
                 write!(
                     f,
                     "(#{}) has held worker {worker} for {} without reaching a switch \
-                     point, so the green threads queued there cannot run. It is blocking in a \
-                     call the runtime cannot switch out of (std::thread::sleep, std::sync, \
-                     std::net, file I/O) or computing: wrap that call in greenthread::unblock(..), \
-                     use greenthread's own sleep/sync/channel/net, or call yield_now() in long \
-                     loops.",
+                     point, so the green threads queued there cannot run. ",
                     thread.as_u64(),
                     Short(*blocked_for),
                 )?;
+                let computing = on_cpu.map(|c| c * 2 > *blocked_for);
+                match computing {
+                    Some(true) => write!(
+                        f,
+                        "It is computing (its worker was on a CPU {} of that time): call \
+                         yield_now() in long loops, or run the work with greenthread::unblock(..).",
+                        Short(on_cpu.unwrap_or_default())
+                    )?,
+                    Some(false) => f.write_str(
+                        "It is blocked in a call the runtime cannot switch out of \
+                         (std::thread::sleep, std::sync, std::net, file I/O; its worker used \
+                         almost no CPU): wrap that call in greenthread::unblock(..), or use \
+                         greenthread's own sleep/sync/channel/net.",
+                    )?,
+                    None => f.write_str(
+                        "It is blocking in a call the runtime cannot switch out of \
+                         (std::thread::sleep, std::sync, std::net, file I/O) or computing: wrap \
+                         that call in greenthread::unblock(..), use greenthread's own \
+                         sleep/sync/channel/net, or call yield_now() in long loops.",
+                    )?,
+                }
                 if *handoff {
                     write!(f, " A replacement worker runs the others meanwhile.")?;
                 }
@@ -314,6 +336,30 @@ struct Seen {
     reported: bool,
     /// The hand-off slot standing in for this worker.
     standin: Option<usize>,
+    /// The worker OS thread's scheduler times when the pair was first seen, if it was busy.
+    sched: Option<SchedTimes>,
+}
+
+/// Nanoseconds an OS thread has spent on a CPU, and waiting for one
+/// (`/proc/self/task/<tid>/schedstat`).
+#[derive(Debug, Default, Clone, Copy)]
+struct SchedTimes {
+    on_cpu: u64,
+    waiting: u64,
+}
+
+impl SchedTimes {
+    fn of(tid: i32) -> Option<SchedTimes> {
+        if tid == 0 {
+            return None;
+        }
+        let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+        let mut fields = text.split_whitespace().map(str::parse::<u64>);
+        Some(SchedTimes {
+            on_cpu: fields.next()?.ok()?,
+            waiting: fields.next()?.ok()?,
+        })
+    }
 }
 
 /// The monitor thread's state.
@@ -381,6 +427,22 @@ impl Watch {
                 let task = ThreadId::from_u64(current).and_then(|id| shared.registry.get(id));
                 let stale = task.as_ref().is_none_or(|t| t.park.is_parked());
                 if !seen.reported && !stale && blocked_for >= threshold {
+                    // Held, but by whom? A worker that spent most of the time waiting for a
+                    // CPU was starved by the OS (an overloaded machine), not blocked by its
+                    // green thread: start a new window instead of reporting.
+                    let tid = remote.counters.tid.load(Ordering::Relaxed);
+                    let used = seen
+                        .sched
+                        .zip(SchedTimes::of(tid))
+                        .map(|(a, b)| SchedTimes {
+                            on_cpu: b.on_cpu.saturating_sub(a.on_cpu),
+                            waiting: b.waiting.saturating_sub(a.waiting),
+                        });
+                    if used.is_some_and(|u| Duration::from_nanos(u.waiting) * 2 > blocked_for) {
+                        seen.since = now;
+                        seen.sched = SchedTimes::of(tid);
+                        continue;
+                    }
                     seen.reported = true;
                     let standin = if shared.monitor.config.handoff && seen.standin.is_none() {
                         start_handoff(shared)
@@ -398,6 +460,7 @@ impl Watch {
                         thread: ThreadId::from_u64(current).expect("current is non-zero"),
                         name,
                         blocked_for,
+                        on_cpu: used.map(|u| Duration::from_nanos(u.on_cpu)),
                         handoff: seen.standin.is_some(),
                     });
                 }
@@ -413,6 +476,12 @@ impl Watch {
                 since: now,
                 reported: false,
                 standin: None,
+                // Only busy workers are watched, so only they cost a read.
+                sched: if current != 0 {
+                    SchedTimes::of(remote.counters.tid.load(Ordering::Relaxed))
+                } else {
+                    None
+                },
             };
         }
     }

@@ -85,6 +85,8 @@ pub(crate) struct Counters {
     pub(crate) switches: AtomicU64,
     /// Successful steals from other workers' queues.
     pub(crate) steals: AtomicU64,
+    /// The worker's OS thread id (for the monitor's look at its scheduler statistics).
+    pub(crate) tid: std::sync::atomic::AtomicI32,
 }
 
 impl Counters {

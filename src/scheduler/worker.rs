@@ -87,6 +87,12 @@ impl Worker {
         local: Deque<Arc<Task>>,
     ) -> Deque<Arc<Task>> {
         let _alt_stack = AltStack::ensure();
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() };
+        shared.remotes[index]
+            .counters
+            .tid
+            .store(tid, Ordering::Relaxed);
         let spare = index >= shared.config.workers;
         // A hand-off slot may have had a worker before: its count goes on from there.
         let switches = shared.remotes[index]
