@@ -125,9 +125,12 @@ pub enum Report {
         /// How long it had held the worker when reported (it may go on).
         blocked_for: Duration,
         /// How much of that the worker spent on a CPU (from the kernel's scheduler
-        /// statistics, where available): near `blocked_for` for a computation, near zero for
-        /// a blocking call.
+        /// statistics, where available): most of it for a computation, near zero for a
+        /// blocking call.
         on_cpu: Option<Duration>,
+        /// How much of it the worker spent runnable but waiting for a CPU (other processes'
+        /// share of a busy machine).
+        waiting_for_cpu: Option<Duration>,
         /// Whether a replacement worker was started meanwhile.
         handoff: bool,
     },
@@ -147,6 +150,7 @@ impl fmt::Display for Report {
                 name,
                 blocked_for,
                 on_cpu,
+                waiting_for_cpu,
                 handoff,
             } => {
                 write!(f, "greenthread: green thread ")?;
@@ -160,7 +164,10 @@ impl fmt::Display for Report {
                     thread.as_u64(),
                     Short(*blocked_for),
                 )?;
-                let computing = on_cpu.map(|c| c * 2 > *blocked_for);
+                // Asleep in the kernel for the rest: computing if more on a CPU than asleep.
+                let computing = on_cpu
+                    .zip(*waiting_for_cpu)
+                    .map(|(cpu, wait)| cpu >= blocked_for.saturating_sub(cpu).saturating_sub(wait));
                 match computing {
                     Some(true) => write!(
                         f,
@@ -461,6 +468,7 @@ impl Watch {
                         name,
                         blocked_for,
                         on_cpu: used.map(|u| Duration::from_nanos(u.on_cpu)),
+                        waiting_for_cpu: used.map(|u| Duration::from_nanos(u.waiting)),
                         handoff: seen.standin.is_some(),
                     });
                 }
