@@ -80,7 +80,7 @@ fn a_two_mutex_deadlock_is_reported_once_with_the_dump() {
         assert!(text.contains("'left' parked: mutex"), "{text}");
         assert!(text.contains("'right' parked: mutex"), "{text}");
         // Said once: nothing more while the deadlock lasts.
-        assert!(reports.recv_timeout(Duration::from_millis(600)).is_err());
+        assert!(reports.recv_timeout(Duration::from_millis(1500)).is_err());
         assert_eq!(rt.stats().deadlock_reports, 1);
         drop(rt); // shutdown unwinds both
         for h in handles {
@@ -120,29 +120,54 @@ fn a_receiver_whose_only_sender_is_its_own_is_reported() {
 fn waits_the_runtime_can_end_are_not_deadlocks() {
     within(60, || {
         let (rt, reports) = watched("dl-c", DeadlockAction::Report);
+        // A timer can end it: the only sender sleeps, then sends.
+        let (tx, rx) = greenthread::channel::bounded::<u8>(0);
+        let receiver = rt.spawn(move || rx.recv().unwrap());
+        let sleeper = rt.spawn(move || {
+            greenthread::sleep(Duration::from_millis(1500));
+            tx.send(1).unwrap();
+        });
+        assert!(
+            reports.recv_timeout(Duration::from_millis(1300)).is_err(),
+            "reported a deadlock a timer can end"
+        );
+        sleeper.join().unwrap();
+        assert_eq!(receiver.join().unwrap(), 1);
+
+        // The reactor can end it: the only sender waits for a connection.
         let listener = rt
             .block_on(|| greenthread::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
         let addr = listener.local_addr().unwrap();
-        // One green thread waits for a connection (the reactor can wake it), one for a long
-        // sleep (a timer can), one for a channel whose sender is the acceptor's.
         let (tx, rx) = greenthread::channel::bounded::<u8>(0);
         let acceptor = rt.spawn(move || {
             let (_conn, _) = listener.accept().unwrap();
-            tx.send(1).unwrap();
+            tx.send(2).unwrap();
         });
         let receiver = rt.spawn(move || rx.recv().unwrap());
-        let sleeper = rt.spawn(|| greenthread::sleep(Duration::from_millis(800)));
         assert!(
-            reports.recv_timeout(Duration::from_millis(700)).is_err(),
-            "reported a deadlock the reactor or a timer can end"
+            reports.recv_timeout(Duration::from_millis(1500)).is_err(),
+            "reported a deadlock the reactor can end"
         );
-        sleeper.join().unwrap();
-        // Only the socket waiter and the channel waiter are left: still not a deadlock.
-        assert!(reports.recv_timeout(Duration::from_millis(500)).is_err());
         let _client = std::net::TcpStream::connect(addr).unwrap();
         acceptor.join().unwrap();
-        assert_eq!(receiver.join().unwrap(), 1);
+        assert_eq!(receiver.join().unwrap(), 2);
+
+        // The blocking pool can end it: the only sender waits for `unblock`.
+        let (tx, rx) = greenthread::channel::bounded::<u8>(0);
+        let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
+        let pooled = rt.spawn(move || {
+            let _ = greenthread::unblock(move || gate_rx.recv_timeout(Duration::from_secs(30)));
+            tx.send(3).unwrap();
+        });
+        let receiver = rt.spawn(move || rx.recv().unwrap());
+        assert!(
+            reports.recv_timeout(Duration::from_millis(1500)).is_err(),
+            "reported a deadlock the blocking pool can end"
+        );
+        gate_tx.send(()).unwrap();
+        pooled.join().unwrap();
+        assert_eq!(receiver.join().unwrap(), 3);
         assert_eq!(rt.stats().deadlock_reports, 0);
     });
 }
@@ -152,7 +177,7 @@ fn ignore_says_nothing_and_a_report_does_not_stop_the_runtime() {
     within(60, || {
         let (rt, reports) = watched("dl-d", DeadlockAction::Ignore);
         let handles = two_mutex_deadlock(&rt);
-        assert!(reports.recv_timeout(Duration::from_millis(700)).is_err());
+        assert!(reports.recv_timeout(Duration::from_millis(1500)).is_err());
         drop(rt);
         handles.into_iter().for_each(|h| assert!(h.join().is_err()));
 

@@ -193,8 +193,10 @@ impl Builder {
 
     /// The blocking watchdog: report a green thread that holds its worker without reaching a
     /// switch point for longer than `threshold` (default [`DEFAULT_WATCHDOG`], 100 ms);
-    /// `None` turns it off. The report names the green thread and suggests
-    /// [`unblock`](crate::unblock); it comes within about 1.5 times the threshold.
+    /// `None` turns it off. The report names the green thread, says whether it computes or
+    /// is blocked in a call, and suggests [`unblock`](crate::unblock); it comes within about
+    /// 1.5 times the threshold. A worker that was mostly waiting for a CPU (an overloaded
+    /// machine) is not reported.
     ///
     /// # Examples
     ///
@@ -245,8 +247,8 @@ impl Builder {
     }
 
     /// What to do when every green thread is parked and nothing can wake any of them
-    /// (default [`DeadlockAction::Report`]: report it once, with the dump). See
-    /// [`DeadlockAction`] for what counts.
+    /// (default [`DeadlockAction::Report`]: report it once, with the dump, after a second
+    /// of that state). See [`DeadlockAction`] for what counts.
     ///
     /// # Examples
     ///

@@ -8,7 +8,11 @@
 //!   count on two ticks has not reached a switch point in between. Once that has lasted the
 //!   threshold, the green thread is reported by name (once per stall), and with hand-off on
 //!   a replacement worker starts so the rest of the runtime keeps going; it retires when the
-//!   blocked worker switches again.
+//!   blocked worker switches again. The kernel's scheduler statistics for the worker's OS
+//!   thread (`/proc/self/task/<tid>/schedstat`, read only for busy workers) tell the cases
+//!   apart: a worker that spent most of the window waiting for a CPU was starved by an
+//!   overloaded machine and is not reported; one that spent it on a CPU is computing; one
+//!   that spent it asleep is blocked in a call.
 //! - **Deadlock check.** When no worker runs anything, nothing switched since the last tick,
 //!   the queues and timers are empty and every green thread is parked on something only
 //!   another green thread can end (not I/O, not the blocking pool), nothing inside the
@@ -48,8 +52,10 @@ use crate::thread::ThreadId;
 /// The watchdog's default threshold.
 pub const DEFAULT_WATCHDOG: Duration = Duration::from_millis(100);
 
-/// How long the runtime must look deadlocked before it is reported.
-pub(crate) const DEADLOCK_GRACE: Duration = Duration::from_millis(200);
+/// How long the runtime must look deadlocked before it is reported: long enough that a plain
+/// OS thread busy for a moment before it sends or unlocks (which the check cannot see) rarely
+/// sets it off, short enough that a hang is named within a second or two.
+pub(crate) const DEADLOCK_GRACE: Duration = Duration::from_secs(1);
 
 /// Spare worker slots per worker when hand-off is on: how many workers can be blocked at
 /// once, per worker, with every blocked one replaced.
@@ -532,8 +538,14 @@ impl Watch {
                 self.settled_at = None;
                 return;
             }
-            for task in &tasks {
-                crate::thread::cancel::cancel_task(task, crate::Cancelled::Deadlock);
+            // Every request before any wake-up: the first to unwind frees what the others
+            // wait for, and they must unwind too rather than carry on with it.
+            let requested: Vec<_> = tasks
+                .iter()
+                .filter(|t| crate::thread::cancel::request(t, crate::Cancelled::Deadlock))
+                .collect();
+            for task in requested {
+                crate::thread::Thread::from_task(task.clone()).wake();
             }
         }
         shared

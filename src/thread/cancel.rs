@@ -43,7 +43,6 @@
 
 #![forbid(unsafe_code)]
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::join::Cancelled;
@@ -84,13 +83,6 @@ pub(crate) fn request(task: &Task, reason: Cancelled) -> bool {
         _ => REQUESTED,
     };
     transition(task, &[NONE], code, Ordering::Release).is_some()
-}
-
-/// Requests a cancellation and wakes the green thread to take it (the deadlock check).
-pub(crate) fn cancel_task(task: &Arc<Task>, reason: Cancelled) {
-    if request(task, reason) {
-        super::Thread::from_task(task.clone()).wake();
-    }
 }
 
 /// Step 2: raises the cancellation if one is pending; see the module docs.
