@@ -1,4 +1,4 @@
-//! [`Condvar`]: wait for a condition under a [`Mutex`], parking only the green thread.
+//! [`Condvar`]: wait for a condition under a [`Mutex`](super::Mutex), parking only the green thread.
 //!
 //! The condvar keeps a FIFO queue of [`Waiter`]s. `wait` queues the caller *before* it
 //! unlocks the mutex, so a `notify` made by anyone who took the mutex after that finds it in
