@@ -9,7 +9,7 @@
 //!   threshold, the green thread is reported by name (once per stall), and with hand-off on
 //!   a replacement worker starts so the rest of the runtime keeps going; it retires when the
 //!   blocked worker switches again. The kernel's scheduler statistics for the worker's OS
-//!   thread (`/proc/self/task/<tid>/schedstat`, read only for busy workers) tell the cases
+//!   thread (`/proc/self/task/<tid>/schedstat`, read only once a worker looks stalled) tell the cases
 //!   apart: a worker that spent most of the window waiting for a CPU was starved by an
 //!   overloaded machine and is not reported; one that spent it on a CPU is computing; one
 //!   that spent it asleep is blocked in a call.
@@ -130,9 +130,9 @@ pub enum Report {
         name: Option<String>,
         /// How long it had held the worker when reported (it may go on).
         blocked_for: Duration,
-        /// How much of that the worker spent on a CPU (from the kernel's scheduler
-        /// statistics, where available): most of it for a computation, near zero for a
-        /// blocking call.
+        /// How much of that the worker spent on a CPU (estimated from the kernel's scheduler
+        /// statistics over most of the stall, where available): most of it for a
+        /// computation, near zero for a blocking call.
         on_cpu: Option<Duration>,
         /// How much of it the worker spent runnable but waiting for a CPU (other processes'
         /// share of a busy machine).
@@ -349,8 +349,9 @@ struct Seen {
     reported: bool,
     /// The hand-off slot standing in for this worker.
     standin: Option<usize>,
-    /// The worker OS thread's scheduler times when the pair was first seen, if it was busy.
-    sched: Option<SchedTimes>,
+    /// When the pair was first seen unchanged (a possible stall), and the worker OS thread's
+    /// scheduler times then. Read only then, so a busy but switching runtime costs no read.
+    sched: Option<(u64, SchedTimes)>,
 }
 
 /// Nanoseconds an OS thread has spent on a CPU, and waiting for one
@@ -439,21 +440,36 @@ impl Watch {
                 // itself is between green threads (or preempted there): not a blocked call.
                 let task = ThreadId::from_u64(current).and_then(|id| shared.registry.get(id));
                 let stale = task.as_ref().is_none_or(|t| t.park.is_parked());
-                if !seen.reported && !stale && blocked_for >= threshold {
+                let tid = remote.counters.tid.load(Ordering::Relaxed);
+                if seen.sched.is_none() && !stale {
+                    seen.sched = SchedTimes::of(tid).map(|t| (now, t));
+                }
+                let measured = seen.sched.map(|(at, _)| span(at, now));
+                let long_enough = measured.is_none_or(|m| m * 2 >= threshold);
+                if !seen.reported && !stale && blocked_for >= threshold && long_enough {
                     // Held, but by whom? A worker that spent most of the time waiting for a
                     // CPU was starved by the OS (an overloaded machine), not blocked by its
-                    // green thread: start a new window instead of reporting.
-                    let tid = remote.counters.tid.load(Ordering::Relaxed);
+                    // green thread: start a new window instead of reporting. The times are
+                    // measured from the second look on, and scaled to the whole stall.
                     let used = seen
                         .sched
                         .zip(SchedTimes::of(tid))
-                        .map(|(a, b)| SchedTimes {
-                            on_cpu: b.on_cpu.saturating_sub(a.on_cpu),
-                            waiting: b.waiting.saturating_sub(a.waiting),
+                        .and_then(|((at, a), b)| {
+                            let window = now.checked_sub(at).filter(|&w| w > 0)?;
+                            let scale = |d: u64| {
+                                let whole = blocked_for.as_nanos() as u64;
+                                Duration::from_nanos(
+                                    (d as u128 * whole as u128 / window as u128) as u64,
+                                )
+                            };
+                            Some((
+                                scale(b.on_cpu.saturating_sub(a.on_cpu)),
+                                scale(b.waiting.saturating_sub(a.waiting)),
+                            ))
                         });
-                    if used.is_some_and(|u| Duration::from_nanos(u.waiting) * 2 > blocked_for) {
+                    if used.is_some_and(|(_, waiting)| waiting * 2 > blocked_for) {
                         seen.since = now;
-                        seen.sched = SchedTimes::of(tid);
+                        seen.sched = None;
                         continue;
                     }
                     seen.reported = true;
@@ -473,8 +489,8 @@ impl Watch {
                         thread: ThreadId::from_u64(current).expect("current is non-zero"),
                         name,
                         blocked_for,
-                        on_cpu: used.map(|u| Duration::from_nanos(u.on_cpu)),
-                        waiting_for_cpu: used.map(|u| Duration::from_nanos(u.waiting)),
+                        on_cpu: used.map(|(cpu, _)| cpu),
+                        waiting_for_cpu: used.map(|(_, waiting)| waiting),
                         handoff: seen.standin.is_some(),
                     });
                 }
@@ -490,12 +506,7 @@ impl Watch {
                 since: now,
                 reported: false,
                 standin: None,
-                // Only busy workers are watched, so only they cost a read.
-                sched: if current != 0 {
-                    SchedTimes::of(remote.counters.tid.load(Ordering::Relaxed))
-                } else {
-                    None
-                },
+                sched: None,
             };
         }
     }
