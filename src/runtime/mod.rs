@@ -32,6 +32,7 @@
 
 pub(crate) mod dump;
 pub(crate) mod monitor;
+pub(crate) mod report;
 pub(crate) mod stats;
 pub(crate) mod wait;
 
@@ -41,7 +42,8 @@ use std::thread::JoinHandle as OsJoinHandle;
 use std::time::Duration;
 
 pub use dump::{Snapshot, ThreadInfo, ThreadState};
-pub use monitor::{DEFAULT_WATCHDOG, DeadlockAction, Report};
+pub use monitor::DEFAULT_WATCHDOG;
+pub use report::{DeadlockAction, Report};
 pub use stats::{ParkedBy, StackStats, Stats};
 pub use wait::WaitReason;
 
