@@ -1,0 +1,163 @@
+//! What a select needs from each channel end, without its message type: [`SelectHandle`],
+//! implemented for [`Receiver`] and [`Sender`], and the [`Token`] a ready operation leaves.
+
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::channel::chan::{Entry, Stashed, Wakes};
+use crate::channel::{Receiver, Sender};
+use crate::sync::waiter::Waiter;
+
+/// How a ready operation will be completed.
+#[derive(Debug)]
+pub(crate) enum Token {
+    /// A receive whose outcome is (or will be) in the stash under this key.
+    Recv(u64),
+    /// A receive on an empty, disconnected channel.
+    RecvDisconnected,
+    /// A send to this blocked receiver, chosen for us.
+    SendTo(Arc<Waiter>),
+    /// A send into a reserved buffer slot.
+    SendSlot,
+    /// A send on a channel without receivers.
+    SendDisconnected,
+}
+
+/// One side of a channel, seen by a select without its message type.
+pub(crate) trait SelectHandle {
+    /// Performs (receive) or reserves (send) the operation if it is ready.
+    fn try_select(&self, key: u64) -> Option<Token>;
+    /// Queues the select's waiter for operation `oper`.
+    fn register(&self, waiter: &Arc<Waiter>, oper: usize);
+    /// Whether the operation is ready (after `register`, to close the race), not counting
+    /// the select's own entries (waiter `id`): a select must not pair with itself.
+    fn is_ready(&self, id: u64) -> bool;
+    /// Removes the select's entries.
+    fn unregister(&self, id: u64);
+    /// Gives back what `try_select` took, or what a sender handed the select's waiter
+    /// (`chosen`: a receive it was chosen for, whose message may still be on its way), for
+    /// an operation that will not be completed (dropped, or its thread unwinds).
+    fn release(&self, token: Token, chosen: Option<&Waiter>);
+    /// The channel's address, to check that an operation is completed on its own channel.
+    fn addr(&self) -> usize;
+}
+
+pub(super) fn next_key() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1 << 62);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl<T> SelectHandle for Receiver<T> {
+    fn try_select(&self, key: u64) -> Option<Token> {
+        let mut wakes = Wakes::default();
+        let mut st = self.chan.state.lock();
+        let r = st.try_recv(self.chan.cap, &mut wakes);
+        let token = match r {
+            Ok(m) => {
+                st.stash.push((key, Stashed::Msg(m)));
+                Some(Token::Recv(key))
+            }
+            Err(e) if e.is_disconnected() => Some(Token::RecvDisconnected),
+            Err(_) => None,
+        };
+        drop(st);
+        wakes.wake();
+        token
+    }
+
+    fn register(&self, waiter: &Arc<Waiter>, oper: usize) {
+        let mut wakes = Wakes::default();
+        let mut st = self.chan.state.lock();
+        st.recv_waiters.push_back(Entry {
+            waiter: waiter.clone(),
+            oper,
+            msg: None,
+        });
+        st.wake_select_senders(Some(waiter.id), &mut wakes);
+        drop(st);
+        wakes.wake();
+    }
+
+    fn is_ready(&self, _id: u64) -> bool {
+        let st = self.chan.state.lock();
+        // Only plain senders count, and a select's own sends are never plain.
+        !st.queue.is_empty() || st.senders == 0 || st.has_sender()
+    }
+
+    fn unregister(&self, id: u64) {
+        self.chan.unregister(id);
+    }
+
+    fn release(&self, token: Token, chosen: Option<&Waiter>) {
+        if let Token::Recv(key) = token {
+            self.chan.reclaim(key, chosen);
+        }
+    }
+
+    fn addr(&self) -> usize {
+        Arc::as_ptr(&self.chan) as *const () as usize
+    }
+}
+
+impl<T> SelectHandle for Sender<T> {
+    fn try_select(&self, _key: u64) -> Option<Token> {
+        let mut st = self.chan.state.lock();
+        if st.receivers == 0 {
+            return Some(Token::SendDisconnected);
+        }
+        if let Some(e) = st.take_receiver() {
+            return Some(Token::SendTo(e.waiter));
+        }
+        let cap = self.chan.cap;
+        if cap != Some(0) && cap.is_none_or(|c| st.queue.len() + st.reserved < c) {
+            st.reserved += 1;
+            return Some(Token::SendSlot);
+        }
+        None
+    }
+
+    fn register(&self, waiter: &Arc<Waiter>, oper: usize) {
+        self.chan.state.lock().send_waiters.push_back(Entry {
+            waiter: waiter.clone(),
+            oper,
+            msg: None,
+        });
+    }
+
+    fn is_ready(&self, id: u64) -> bool {
+        let st = self.chan.state.lock();
+        let cap = self.chan.cap;
+        st.receivers == 0
+            || st.has_receiver(id)
+            || (cap != Some(0) && cap.is_none_or(|c| st.queue.len() + st.reserved < c))
+    }
+
+    fn unregister(&self, id: u64) {
+        self.chan.unregister(id);
+    }
+
+    fn release(&self, token: Token, _chosen: Option<&Waiter>) {
+        let mut wakes = Wakes::default();
+        let mut st = self.chan.state.lock();
+        match token {
+            Token::SendTo(w) => {
+                st.stash.push((w.id, Stashed::Cancelled));
+                wakes.push(w);
+            }
+            Token::SendSlot => {
+                st.reserved -= 1;
+                st.refill(self.chan.cap, &mut wakes);
+                st.wake_select_senders(None, &mut wakes);
+            }
+            _ => {}
+        }
+        drop(st);
+        wakes.wake();
+    }
+
+    fn addr(&self) -> usize {
+        Arc::as_ptr(&self.chan) as *const () as usize
+    }
+}
