@@ -37,9 +37,9 @@ use crate::thread::ThreadId;
 ///     }
 ///     std::thread::yield_now();
 /// };
-/// let t = &snap.threads[0];
-/// assert_eq!(t.name.as_deref(), Some("waiter"));
-/// assert!(snap.to_string().contains("channel recv"));
+/// let t = snap.threads.iter().find(|t| t.name.as_deref() == Some("waiter")).unwrap();
+/// assert_eq!(t.state, ThreadState::Parked(WaitReason::ChannelRecv));
+/// assert!(snap.to_string().contains("'waiter' parked: channel recv"));
 /// drop(tx);
 /// assert!(h.join().unwrap().is_err()); // disconnected
 /// # std::io::Result::Ok(())

@@ -455,7 +455,9 @@ impl Runtime {
     /// }
     /// h.thread().unpark();
     /// h.join().unwrap();
-    /// assert!(rt.snapshot().threads.is_empty());
+    /// // Finished: no longer parked (it leaves the list as soon as its worker lets it go).
+    /// let parked = ThreadState::Parked(WaitReason::Park);
+    /// assert!(rt.snapshot().threads.iter().all(|t| t.state != parked));
     /// # std::io::Result::Ok(())
     /// ```
     pub fn snapshot(&self) -> Snapshot {
