@@ -61,13 +61,13 @@ pub(crate) struct Task {
     stay_on_worker: bool,
     /// That worker's index, once known; `NO_HOME` otherwise.
     home: AtomicUsize,
-    /// Cancellation, one word so a switch point checks it with one load: a pending
-    /// `JoinHandle::cancel` (or deadlock) and its payload, closed for good when the green
-    /// thread finishes, or the runtime unwinding it at shutdown (its switch points then return
-    /// at once). See `thread::cancel`.
-    /// Beside the state, a flag set while a panic or cancellation unwinds this green thread
-    /// (std's own `panicking()` is per OS thread, so it cannot tell this green thread's
-    /// unwind from another's on the same worker).
+    /// Cancellation, one word so a switch point checks it with one load (see
+    /// `thread::cancel`). The state: nothing, a pending `JoinHandle::cancel` (or deadlock)
+    /// with its payload, closed for good once the green thread finished, or the runtime
+    /// unwinding it at shutdown (its switch points then return at once). Beside it, a flag
+    /// set while a panic or cancellation unwinds this green thread (std's own `panicking()`
+    /// is per OS thread, so it cannot tell this green thread's unwind from another's on the
+    /// same worker).
     pub(crate) cancel_requested: AtomicU8,
     /// What it waits for when parked (dump, stats, deadlock check).
     pub(crate) wait: WaitCell,

@@ -363,7 +363,7 @@ impl Builder {
         for (index, deque) in deques.into_iter().enumerate() {
             let shared = shared.clone();
             let handle = std::thread::Builder::new()
-                .name(format!("{}-{index}", shared.config.thread_name))
+                .name(monitor::worker_name(&shared, index))
                 .spawn(move || Worker::run(shared, index, deque))?;
             rt.workers.push(handle);
         }

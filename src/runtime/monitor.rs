@@ -361,10 +361,9 @@ impl Watch {
     }
 
     fn watch_deadlock(&mut self, shared: &Arc<Shared>, now: u64) {
-        let mut switches = 0;
+        let switches = total_switches(shared);
         let mut busy = false;
         for remote in shared.remotes.iter() {
-            switches += remote.counters.switches.load(Ordering::Relaxed);
             busy |= remote.counters.current.load(Ordering::Relaxed) != 0;
             busy |= !remote.stealer.is_empty() || !remote.inbox.is_empty();
         }
@@ -487,7 +486,7 @@ fn start_handoff(shared: &Arc<Shared>) -> Option<usize> {
 }
 
 /// The OS thread name of the worker in `slot`.
-fn worker_name(shared: &Shared, slot: usize) -> String {
+pub(crate) fn worker_name(shared: &Shared, slot: usize) -> String {
     let (prefix, workers) = (&shared.config.thread_name, shared.config.workers);
     if slot < workers {
         format!("{prefix}-{slot}")
@@ -502,8 +501,8 @@ fn retire(shared: &Shared, slot: usize) {
     shared.idle.wake_worker(slot, &shared.reactor);
 }
 
-/// Whether slot `index` is a hand-off slot told to retire.
+/// Whether the worker in slot `index` (a hand-off slot) has been told to retire.
 #[inline]
 pub(crate) fn retiring(shared: &Shared, index: usize) -> bool {
-    index >= shared.config.workers && shared.remotes[index].retire.load(Ordering::SeqCst)
+    shared.remotes[index].retire.load(Ordering::SeqCst)
 }

@@ -279,8 +279,9 @@ pub(crate) fn current_os() -> Thread {
 /// shutdown it returns at once.
 ///
 /// A switch point of cancellation: if [`JoinHandle::cancel`] was called for the green
-/// thread, this unwinds with [`Cancelled::Requested`] (before suspending, or after it
-/// resumes), so whatever the caller registered must be cleaned up by a drop guard.
+/// thread (or the deadlock check cancelled it), this unwinds with the [`Cancelled`] payload
+/// (before suspending, or after it resumes), so whatever the caller registered must be
+/// cleaned up by a drop guard.
 #[inline]
 pub(crate) fn block(reason: WaitReason, deadline: Option<Instant>) {
     match current_task() {
@@ -337,7 +338,7 @@ fn block_green(task: &Task, reason: u64, deadline: Option<Instant>, cancellable:
 }
 
 /// `std::panic::resume_unwind` for the crate's own unwinds on a green thread: marks it
-/// unwinding first (`Task::unwinding`), as the panic hook does for `panic!`.
+/// unwinding first (the `UNWINDING` flag of `cancel`), as the panic hook does for `panic!`.
 pub(crate) fn resume_unwind(payload: Box<dyn std::any::Any + Send>) -> ! {
     if let Some(task) = current_task() {
         cancel::set_unwinding(task, true);
