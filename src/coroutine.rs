@@ -27,6 +27,7 @@ use corosensei::{Coroutine, CoroutineResult, Yielder};
 use crate::runtime::wait::WaitCell;
 use crate::scheduler::Shared;
 use crate::stack::{Stack, StackMem};
+use crate::sync::waiter::WaiterCache;
 use crate::thread::ThreadId;
 use crate::thread::local::LocalMap;
 use crate::thread::parker::ParkState;
@@ -84,6 +85,8 @@ struct Exclusive {
     co: UnsafeCell<Option<Co>>,
     yielder: Cell<*const Yielder<(), Switch>>,
     locals: UnsafeCell<LocalMap>,
+    /// Spare waiters for its blocking channel operations (`channel::spare`).
+    waiters: WaiterCache,
 }
 
 // Why this is sound: the one `Send` argument of the crate, for the coroutine a green thread owns.
@@ -187,6 +190,8 @@ impl Task {
             // Green-thread-locals die with their green thread, on its own stack, as std's
             // thread-locals do on theirs.
             drop(task.with_locals(std::mem::take));
+            // Each spare holds a handle to this green thread: break the cycle.
+            task.own.waiters.clear();
         });
         let id = ThreadId::new();
         #[cfg(feature = "tracing")]
@@ -215,6 +220,7 @@ impl Task {
                 co: UnsafeCell::new(Some(co)),
                 yielder: Cell::new(ptr::null()),
                 locals: UnsafeCell::new(LocalMap::default()),
+                waiters: WaiterCache::default(),
             },
         }))
     }
@@ -307,6 +313,7 @@ impl Task {
         drop(co);
         // SAFETY: as above; locals are dropped with the green thread, like std's TLS.
         drop(unsafe { std::mem::take(&mut *self.own.locals.get()) });
+        self.own.waiters.clear();
         self.park.finish();
     }
 
@@ -371,6 +378,14 @@ impl Task {
             crate::thread::cancel::check(self);
         }
         false
+    }
+
+    /// The spare waiters of this green thread's blocking channel operations.
+    ///
+    /// Must be called on the green thread's own stack (the cache is not thread-safe).
+    #[inline]
+    pub(crate) fn waiters(&self) -> &WaiterCache {
+        &self.own.waiters
     }
 
     /// Runs `f` with this green thread's locals.

@@ -13,7 +13,7 @@ pub(crate) const SPINS: u32 = 64;
 
 pub(crate) mod sync {
     /// The short lock guarding a wait queue (`sync`, `channel`); loom models swap in theirs.
-    pub(crate) use parking_lot::Mutex;
+    pub(crate) use parking_lot::{Mutex, MutexGuard};
 
     pub(crate) mod atomic {
         pub(crate) use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};

@@ -55,6 +55,8 @@ mod loom {
             }
         }
 
+        pub(crate) use ::loom::sync::MutexGuard;
+
         impl<T> fmt::Debug for Mutex<T> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("Mutex")
@@ -218,29 +220,49 @@ mod chan;
 mod condvar;
 #[path = "../src/channel/error.rs"]
 mod error;
+#[path = "../src/sync/mailbox.rs"]
+mod mailbox;
 #[path = "../src/sync/mutex.rs"]
 mod mutex;
 #[path = "../src/sync/waiter.rs"]
 mod waiter;
 
-/// The channels' per-thread spare waiter, on a loom thread-local (the shipped
-/// `src/channel/spare.rs` uses the crate's green-thread-local, which the model has not).
+/// The channels' per-thread spare waiters, on a loom thread-local (the shipped
+/// `src/channel/spare.rs` keeps a green thread's in its record, which the model has not):
+/// taken for an operation and given back after it, as there.
 mod spare {
     use crate::waiter::{Waiter, WaiterCache};
+    use std::ops::Deref;
     use std::sync::Arc;
 
     ::loom::thread_local! {
         static SPARE: WaiterCache = WaiterCache::default();
     }
 
-    pub(crate) fn waiter() -> Arc<Waiter> {
-        SPARE.with(WaiterCache::get)
+    pub(crate) struct Spare(Option<Arc<Waiter>>);
+
+    impl Deref for Spare {
+        type Target = Arc<Waiter>;
+        fn deref(&self) -> &Arc<Waiter> {
+            self.0.as_ref().unwrap()
+        }
+    }
+
+    impl Drop for Spare {
+        fn drop(&mut self) {
+            let w = self.0.take().unwrap();
+            SPARE.with(|c| c.give_back(w));
+        }
+    }
+
+    pub(crate) fn waiter() -> Spare {
+        Spare(Some(SPARE.with(WaiterCache::take)))
     }
 }
 
 /// Where the shipped files look for each other (`crate::sync::waiter`, ...).
 mod sync {
-    pub(crate) use crate::{mutex, waiter};
+    pub(crate) use crate::{mailbox, mutex, waiter};
 }
 
 use std::sync::Arc;

@@ -7,10 +7,13 @@
 //!   No one waits while holding it; threads are woken after it is released.
 //! - A blocked operation is an [`Entry`] in `send_waiters` or `recv_waiters`, pointing at a
 //!   [`Waiter`] (the thread's spare for a blocked `send`/`recv`, see `spare`, or a fresh one
-//!   shared by all the operations of a `Select`). A counterpart *completes* an entry by choosing its waiter (CAS WAITING ->
-//!   CHOSEN + operation index, so a `Select` completes at most one operation), then wakes it:
-//!   - a sender chooses a blocked receiver and puts the message in the stash under the
-//!     waiter's id (the receiver takes it from there, under the lock);
+//!   shared by all the operations of a `Select`). A counterpart *completes* an entry by
+//!   choosing its waiter (CAS WAITING -> CHOSEN + operation index, so a `Select` completes at
+//!   most one operation), then wakes it:
+//!   - a sender chooses a blocked receiver and *delivers* the message: into the waiter's
+//!     mailbox if it is a plain `recv` and the message fits (`sync::mailbox`: the receiver
+//!     reads it without the lock), else into the stash under the waiter's id (the receiver
+//!     takes it from there, under the lock);
 //!   - a receiver chooses a blocked *plain* sender and takes the message out of its entry
 //!     (moving it into the buffer when it frees a slot of a bounded channel).
 //! - A `Select` waiting to *send* has no message yet, so it is never chosen: receivers wake
@@ -19,8 +22,8 @@
 //!   queueing itself, so neither can miss the other.
 //! - Only the owner of an entry removes it, except a counterpart that chose it. Entries of
 //!   waiters that gave up are skipped until their owner removes them.
-//! - A spare waiter keeps its id from one operation to the next, so what is stashed under
-//!   it is always taken before its operation ends: a chosen `recv` waits in `take_stash`
+//! - A spare waiter keeps its id from one operation to the next, so what is delivered to it
+//!   is always taken before its operation ends: a chosen `recv` waits in `take_delivery`
 //!   until the message (or `Cancelled`) is there. A receive unwound after being chosen
 //!   (its green thread cancelled) takes it too and puts the message back in the channel,
 //!   first in line, so no message is lost. The one exception, a wait unwound at shutdown
@@ -34,14 +37,17 @@
 //! message goes from a sender's hand to a blocked receiver's); `Some(n)` holds `n`, minus
 //! slots `reserved` by selected sends not yet completed.
 
-#![forbid(unsafe_code)]
+// Puts and takes of a waiter's mailbox (`sync::mailbox`): each says why its type is right.
+#![allow(unsafe_code)]
 
+use crate::loom::sync::MutexGuard;
 use crate::loom::time::Instant;
 use crate::runtime::WaitReason;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::sync::mailbox::{Delivery, Mailbox};
 use crate::sync::waiter::{ABORTED, CHOSEN, WAITING, Waiter};
 
 /// One channel, shared by all its `Sender`s and `Receiver`s.
@@ -72,6 +78,27 @@ pub(crate) struct Entry<T> {
     pub(crate) oper: usize,
     /// A plain send's message; `None` for receives and for a select's sends.
     pub(crate) msg: Option<T>,
+    /// A plain `send` or `recv` (not a select's): its waiter is chosen with a store under
+    /// the lock, and withdrawn under it (`wait_plain`).
+    pub(crate) plain: bool,
+    /// A plain receive of a message that fits the waiter's mailbox: deliver it there.
+    pub(crate) mailbox: bool,
+}
+
+impl<T> Entry<T> {
+    /// Chooses this entry's waiter (the caller holds the channel's lock); `false` if it
+    /// gave up or another operation of its select was chosen.
+    #[inline]
+    fn choose(&self) -> bool {
+        if self.plain {
+            // Queued means still waiting: a plain waiter leaves the queue (chosen, or
+            // withdrawn) only under the lock we hold.
+            self.waiter.choose_locked(CHOSEN + self.oper);
+            true
+        } else {
+            self.waiter.choose(CHOSEN + self.oper)
+        }
+    }
 }
 
 /// What a chosen receiver finds in the stash.
@@ -91,6 +118,7 @@ pub(crate) struct Wakes {
 }
 
 impl Wakes {
+    #[inline]
     pub(crate) fn push(&mut self, w: Arc<Waiter>) {
         match self.first {
             None => self.first = Some(w),
@@ -98,13 +126,19 @@ impl Wakes {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn wake(self) {
         if let Some(w) = self.first {
             w.wake();
+            if !self.more.is_empty() {
+                Wakes::wake_more(self.more);
+            }
         }
-        for w in self.more {
-            w.wake();
-        }
+    }
+
+    #[cold]
+    fn wake_more(more: Vec<Arc<Waiter>>) {
+        more.iter().for_each(|w| w.wake());
     }
 }
 
@@ -131,9 +165,9 @@ impl<T> Chan<T> {
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
         let mut msg = msg;
+        let mut st = self.state.lock();
         loop {
             let mut wakes = Wakes::default();
-            let mut st = self.state.lock();
             match st.try_send(self.cap, msg, &mut wakes) {
                 Ok(()) => {
                     drop(st);
@@ -150,9 +184,11 @@ impl<T> Chan<T> {
             }
             let waiter = super::spare::waiter();
             st.send_waiters.push_back(Entry {
-                waiter: waiter.clone(),
+                waiter: Arc::clone(&waiter),
                 oper: 0,
                 msg: Some(msg),
+                plain: true,
+                mailbox: false,
             });
             drop(st);
             let guard = Unregister {
@@ -160,18 +196,19 @@ impl<T> Chan<T> {
                 waiter: &waiter,
                 recv: false,
             };
-            let outcome = wait_once(&waiter, WaitReason::ChannelSend, deadline);
+            let settled = wait_plain(self, &waiter, WaitReason::ChannelSend, deadline);
             std::mem::forget(guard);
-            match outcome {
+            match settled {
                 // A receiver took the message out of our entry.
-                Ok(_) => return Ok(()),
-                Err(()) => {
-                    let mut st = self.state.lock();
+                Settled::Chosen => return Ok(()),
+                // Still queued: withdraw the message and look again, still under the lock.
+                Settled::Waiting(locked) => {
+                    st = locked;
                     let pos = st
                         .send_waiters
                         .iter()
                         .position(|e| e.waiter.id == waiter.id)
-                        .expect("an aborted sender's entry stays until it removes it");
+                        .expect("an unchosen plain sender's entry stays until it removes it");
                     let entry = st.send_waiters.remove(pos).expect("position is valid");
                     msg = entry.msg.expect("a plain send's entry holds its message");
                 }
@@ -181,9 +218,9 @@ impl<T> Chan<T> {
 
     /// Receives, blocking until `deadline` while the channel is empty.
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        let mut st = self.state.lock();
         loop {
             let mut wakes = Wakes::default();
-            let mut st = self.state.lock();
             match st.try_recv(self.cap, &mut wakes) {
                 Ok(m) => {
                     drop(st);
@@ -200,9 +237,11 @@ impl<T> Chan<T> {
             }
             let waiter = super::spare::waiter();
             st.recv_waiters.push_back(Entry {
-                waiter: waiter.clone(),
+                waiter: Arc::clone(&waiter),
                 oper: 0,
                 msg: None,
+                plain: true,
+                mailbox: Mailbox::fits::<T>(),
             });
             drop(st);
             // `try_recv` woke any select waiting to send: it will find us queued.
@@ -212,15 +251,53 @@ impl<T> Chan<T> {
                 waiter: &waiter,
                 recv: true,
             };
-            // Chosen: our message is in the stash (or about to be, from a select).
-            let stashed = wait_once(&waiter, WaitReason::ChannelRecv, deadline)
-                .ok()
-                .map(|_| self.take_stash(&waiter, true));
-            std::mem::forget(guard);
-            match stashed {
-                Some(Stashed::Msg(m)) => return Ok(m),
-                Some(Stashed::Cancelled) => continue,
-                None => self.unregister(waiter.id),
+            let settled = wait_plain(self, &waiter, WaitReason::ChannelRecv, deadline);
+            st = match settled {
+                // Chosen: our message is delivered (or about to be, from a select). Taking
+                // it may still wait, so the guard stays armed until we have it.
+                Settled::Chosen => {
+                    let delivered = self.take_delivery(&waiter, Mailbox::fits::<T>(), true);
+                    std::mem::forget(guard);
+                    match delivered {
+                        Stashed::Msg(m) => return Ok(m),
+                        Stashed::Cancelled => self.state.lock(),
+                    }
+                }
+                // Still queued: withdraw, and look again still under the lock.
+                Settled::Waiting(mut locked) => {
+                    std::mem::forget(guard);
+                    locked.recv_waiters.retain(|e| e.waiter.id != waiter.id);
+                    locked
+                }
+            };
+        }
+    }
+
+    /// The message delivered to a chosen receive (in its waiter's mailbox if `mailbox`, else
+    /// in the stash), waiting for it if a select has reserved this receive but not sent yet.
+    ///
+    /// `cancellable`: as for [`Chan::take_stash`].
+    #[inline]
+    pub(crate) fn take_delivery(
+        &self,
+        waiter: &Waiter,
+        mailbox: bool,
+        cancellable: bool,
+    ) -> Stashed<T> {
+        if !mailbox {
+            return self.take_stash(waiter, cancellable);
+        }
+        loop {
+            match waiter.mailbox.delivery() {
+                // SAFETY: we own the waiter, saw FULL, and it waited on a receive of this
+                // channel, whose senders put a `T` (`Entry::mailbox` is only set for those).
+                Delivery::Full => return Stashed::Msg(unsafe { waiter.mailbox.take::<T>() }),
+                Delivery::Cancelled => {
+                    waiter.mailbox.clear_cancelled();
+                    return Stashed::Cancelled;
+                }
+                Delivery::Empty if cancellable => waiter.wait(WaitReason::ChannelRecv, None),
+                Delivery::Empty => waiter.wait_no_cancel(WaitReason::ChannelRecv, None),
             }
         }
     }
@@ -247,10 +324,17 @@ impl<T> Chan<T> {
     /// its selected operation is dropped): puts the message back in the channel, first in
     /// line. With the chosen `waiter`, waits for the message if a select reserved this
     /// receive but has not sent yet; except while the runtime unwinds the green thread at
-    /// shutdown, where a wait would spin: a message not stashed by then is left behind.
-    pub(crate) fn reclaim(&self, key: u64, waiter: Option<&Waiter>) {
+    /// shutdown, where a wait would spin: a message not delivered by then is left behind
+    /// (and dropped with the stash or the waiter). `mailbox`: as for
+    /// [`Chan::take_delivery`].
+    pub(crate) fn reclaim(&self, key: u64, waiter: Option<&Waiter>, mailbox: bool) {
         let stashed = match waiter {
-            Some(w) if !Waiter::unwinding() => Some(self.take_stash(w, false)),
+            Some(w) if !Waiter::unwinding() => Some(self.take_delivery(w, mailbox, false)),
+            Some(w) if mailbox => match w.mailbox.delivery() {
+                // SAFETY: as in `take_delivery`: our waiter, FULL seen, a `T`.
+                Delivery::Full => Some(Stashed::Msg(unsafe { w.mailbox.take::<T>() })),
+                _ => None,
+            },
             _ => self.state.lock().take_stash(key),
         };
         if let Some(Stashed::Msg(m)) = stashed {
@@ -258,6 +342,24 @@ impl<T> Chan<T> {
             self.state.lock().hand_back(m, &mut wakes);
             wakes.wake();
         }
+    }
+
+    /// Delivers `msg` to a receive that a select chose (reserved) on this channel and now
+    /// completes ([`Token::SendTo`](super::select::Token)), then wakes it.
+    ///
+    /// # Safety
+    ///
+    /// `w` was chosen by [`State::take_receiver`] of this very channel, its entry's
+    /// `mailbox` flag is `mailbox`, and nothing was delivered to it for that choice yet.
+    pub(crate) unsafe fn deliver_reserved(&self, w: &Waiter, mailbox: bool, msg: T) {
+        if mailbox {
+            // SAFETY: per this function's contract: a plain receive of a `T`, chosen by the
+            // caller, not filled yet.
+            unsafe { w.mailbox.put(msg) };
+        } else {
+            self.state.lock().stash.push((w.id, Stashed::Msg(msg)));
+        }
+        w.wake();
     }
 
     /// Removes every entry of waiter `id` from both queues.
@@ -290,9 +392,45 @@ impl<T> Chan<T> {
     }
 }
 
+/// How a plain operation's wait ended.
+enum Settled<'a, T> {
+    /// A counterpart chose it (and removed its entry).
+    Chosen,
+    /// Woken without being chosen (a timeout, a disconnection, a select to look again, a
+    /// stale wake-up): its entry is still queued, and the lock is held so that no one can
+    /// choose it while the caller withdraws it.
+    Waiting(MutexGuard<'a, State<T>>),
+}
+
+/// Waits for one wake-up of a plain (non-select) operation's `waiter`, and settles whether it
+/// was chosen.
+///
+/// A plain waiter is chosen only under the channel's lock, by a plain store
+/// ([`Waiter::choose_locked`]), so it never aborts with a compare-and-swap: whether it was
+/// chosen is settled under the lock too. Usually a waker chose it, and one load tells.
+#[inline]
+fn wait_plain<'a, T>(
+    chan: &'a Chan<T>,
+    waiter: &Waiter,
+    reason: WaitReason,
+    deadline: Option<Instant>,
+) -> Settled<'a, T> {
+    if waiter.state() < CHOSEN {
+        waiter.wait(reason, deadline);
+        if waiter.state() < CHOSEN {
+            let st = chan.state.lock();
+            if waiter.state() < CHOSEN {
+                return Settled::Waiting(st);
+            }
+        }
+    }
+    Settled::Chosen
+}
+
 /// Waits for one wake-up, then decides: `Ok(value)` if chosen, else aborts (`Err`). Any
 /// wake-up that did not choose us (a disconnection, a select to look again, a stale one)
-/// makes the caller look at the channel again.
+/// makes the caller look at the channel again. For a select's waiter, which several
+/// channels may race to choose.
 #[inline]
 pub(crate) fn wait_once(
     waiter: &Waiter,
@@ -332,10 +470,20 @@ struct Unregister<'a, T> {
 
 impl<T> Drop for Unregister<'_, T> {
     fn drop(&mut self) {
-        let chosen = matches!(self.waiter.abort(), Err(v) if v >= CHOSEN);
-        self.chan.unregister(self.waiter.id);
+        // Settled under the lock, as in `wait_plain`: not chosen means still queued.
+        let chosen = {
+            let mut st = self.chan.state.lock();
+            let chosen = self.waiter.state() >= CHOSEN;
+            if !chosen {
+                let id = self.waiter.id;
+                st.send_waiters.retain(|e| e.waiter.id != id);
+                st.recv_waiters.retain(|e| e.waiter.id != id);
+            }
+            chosen
+        };
         if chosen && self.recv {
-            self.chan.reclaim(self.waiter.id, Some(self.waiter));
+            self.chan
+                .reclaim(self.waiter.id, Some(self.waiter), Mailbox::fits::<T>());
         }
     }
 }
@@ -346,11 +494,13 @@ impl<T> State<T> {
     }
 
     /// Chooses the first blocked receiver still waiting and removes its entry.
+    #[inline]
     pub(crate) fn take_receiver(&mut self) -> Option<Entry<T>> {
-        let i = self
-            .recv_waiters
-            .iter()
-            .position(|e| e.waiter.choose(CHOSEN + e.oper))?;
+        // Usually the first one is still waiting: take it without a search.
+        if self.recv_waiters.front()?.choose() {
+            return self.recv_waiters.pop_front();
+        }
+        let i = self.recv_waiters.iter().position(Entry::choose)?;
         self.recv_waiters.remove(i)
     }
 
@@ -363,12 +513,24 @@ impl<T> State<T> {
 
     /// Chooses the first blocked plain sender and takes its message; wakes the selects
     /// waiting to send that it passes (they look again and find a receiver).
+    #[inline]
     pub(crate) fn take_sender(&mut self, wakes: &mut Wakes) -> Option<(T, Arc<Waiter>)> {
+        // Usually the first one is a plain sender still waiting: take it without a search.
+        let e = self.send_waiters.front()?;
+        if e.msg.is_some() && e.choose() {
+            let e = self.send_waiters.pop_front().expect("checked");
+            return Some((e.msg.expect("checked"), e.waiter));
+        }
+        self.search_sender(wakes)
+    }
+
+    #[cold]
+    fn search_sender(&mut self, wakes: &mut Wakes) -> Option<(T, Arc<Waiter>)> {
         let mut i = 0;
         while i < self.send_waiters.len() {
             let e = &self.send_waiters[i];
             if e.msg.is_some() {
-                if e.waiter.choose(CHOSEN + e.oper) {
+                if e.choose() {
                     let e = self.send_waiters.remove(i).expect("index is valid");
                     return Some((e.msg.expect("checked"), e.waiter));
                 }
@@ -423,8 +585,7 @@ impl<T> State<T> {
             return Err(TrySendError::Disconnected(msg));
         }
         if let Some(e) = self.take_receiver() {
-            self.stash.push((e.waiter.id, Stashed::Msg(msg)));
-            wakes.push(e.waiter);
+            self.deliver(e, msg, wakes);
             return Ok(());
         }
         if cap != Some(0) && self.has_room(cap) {
@@ -458,12 +619,23 @@ impl<T> State<T> {
     /// blocked receiver, or the buffer's front (one past its bound, at worst, until received).
     pub(crate) fn hand_back(&mut self, m: T, wakes: &mut Wakes) {
         match self.take_receiver() {
-            Some(e) => {
-                self.stash.push((e.waiter.id, Stashed::Msg(m)));
-                wakes.push(e.waiter);
-            }
+            Some(e) => self.deliver(e, m, wakes),
             None => self.queue.push_front(m),
         }
+    }
+
+    /// Hands `msg` to the receive `e` just chosen by [`State::take_receiver`], and queues
+    /// its wake-up.
+    #[inline]
+    fn deliver(&mut self, e: Entry<T>, msg: T, wakes: &mut Wakes) {
+        if e.mailbox {
+            // SAFETY: `e` is a plain receive on this channel (`mailbox` is set only for
+            // those, and only if a `T` fits), which we chose just now and deliver to once.
+            unsafe { e.waiter.mailbox.put(msg) };
+        } else {
+            self.stash.push((e.waiter.id, Stashed::Msg(msg)));
+        }
+        wakes.push(e.waiter);
     }
 
     pub(crate) fn take_stash(&mut self, id: u64) -> Option<Stashed<T>> {

@@ -43,6 +43,7 @@
 
 mod barrier;
 mod condvar;
+pub(crate) mod mailbox;
 mod mutex;
 mod rwlock;
 mod semaphore;

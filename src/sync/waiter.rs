@@ -30,11 +30,12 @@
 //! # Reuse
 //!
 //! A blocking channel operation need not allocate: each thread keeps spare waiters in a
-//! [`WaiterCache`] (the channels keep it in a green-thread-local) and takes one again for
-//! its next wait, reset to WAITING, *if no one else holds it any more* (its `Arc` is unique). A
+//! [`WaiterCache`] (a green thread in its record, an OS thread in a thread-local; see
+//! `channel::spare`). An operation moves a spare out of the cache, reset to WAITING, *if no
+//! one else holds it any more* (its `Arc` is unique), and gives it back when it is over. A
 //! waiter that is still referenced (by a queue entry not yet removed, by a waker between
 //! choosing it and waking it, by a select that reserved it) is left to its holders and a
-//! fresh one becomes the spare. So a waker can never choose or wake a reused waiter on
+//! fresh one is made, to become a spare in turn. So a waker can never choose or wake a reused waiter on
 //! behalf of an operation that is over: it would need a reference to do so. What can
 //! survive is a wake-up already delivered to the thread's parker, which every wait loop
 //! tolerates. The waiter's `id` survives reuse too, so whatever is keyed by it (a channel's
@@ -69,6 +70,7 @@ use std::sync::atomic::AtomicU64;
 use crate::coroutine::current_task;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::runtime::WaitReason;
+use crate::sync::mailbox::Mailbox;
 use crate::thread::{self, Thread};
 
 /// Not decided yet.
@@ -89,6 +91,9 @@ pub(crate) struct Waiter {
     /// "Cancellation" in the module docs).
     cancellable: bool,
     state: AtomicUsize,
+    /// Where a channel sender that chose this waiter puts a small message
+    /// (`sync::mailbox`).
+    pub(crate) mailbox: Mailbox,
 }
 
 impl Waiter {
@@ -116,6 +121,7 @@ impl Waiter {
             os,
             cancellable,
             state: AtomicUsize::new(WAITING),
+            mailbox: Mailbox::new(),
         }
     }
 
@@ -140,6 +146,16 @@ impl Waiter {
         self.state
             .compare_exchange(WAITING, value, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
+    }
+
+    /// Waker side, for a waiter that is only ever chosen or withdrawn under one lock, which
+    /// the caller holds (a plain channel operation): WAITING -> `value` with a store. Such a
+    /// waiter never aborts on its own; it settles under that lock whether it was chosen.
+    #[inline]
+    pub(crate) fn choose_locked(&self, value: usize) {
+        debug_assert!(value >= CHOSEN);
+        debug_assert_eq!(self.state.load(Ordering::Relaxed), WAITING);
+        self.state.store(value, Ordering::Release);
     }
 
     /// Waiter side: WAITING -> ABORTED. `Err(value)` if a waker chose it first.
@@ -216,41 +232,64 @@ impl Waiter {
 pub(crate) struct WaiterCache {
     /// The spares, referenced by the cache itself and by whoever still uses them.
     spares: [Cell<Option<Arc<Waiter>>>; 2],
-    /// Which spare a new waiter replaces when both are still in use.
+    /// Which spare a returned waiter replaces when both are still in use.
     next: Cell<usize>,
 }
 
 impl WaiterCache {
-    /// A waiter for the calling thread (which must own this cache), in state WAITING: a
-    /// spare that no one else holds, else a new one that replaces a spare.
+    /// A waiter for the calling thread (which must own this cache), in state WAITING, moved
+    /// out of the cache (no reference count touched): a spare that no one else holds, else
+    /// a new one. Hand it back with [`WaiterCache::give_back`] when the operation is over.
     #[inline]
-    pub(crate) fn get(&self) -> Arc<Waiter> {
+    pub(crate) fn take(&self) -> Arc<Waiter> {
         for spare in &self.spares {
             let Some(w) = spare.take() else { continue };
             if Arc::strong_count(&w) == 1 {
-                // Only the cache holds it: no queue entry, waker or select can reach it, so
+                // Only the cache held it: no queue entry, waker or select can reach it, so
                 // nothing can race this reset. No `Weak` is ever made of a waiter, so a count
                 // of 1 is `Arc::get_mut`'s uniqueness without its CAS on the weak count; the
                 // fence pairs with the release decrement of every other reference's drop, so
                 // every CAS made through one happened before the reset (as in `Arc::drop`).
                 std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
                 w.state.store(WAITING, Ordering::Relaxed);
-                spare.set(Some(w.clone()));
+                // Every operation leaves its mailbox empty (`sync::mailbox`).
+                debug_assert_eq!(w.mailbox.delivery(), crate::sync::mailbox::Delivery::Empty);
                 return w;
             }
             spare.set(Some(w));
         }
-        self.replace()
+        WaiterCache::fresh()
     }
 
     #[cold]
-    fn replace(&self) -> Arc<Waiter> {
-        let w = Arc::new(Waiter::new());
+    fn fresh() -> Arc<Waiter> {
+        Arc::new(Waiter::new())
+    }
+
+    /// Keeps `w` (taken from this cache, its operation over) for a later operation. Its
+    /// waker may still hold a reference for a moment: [`WaiterCache::take`] skips it then.
+    #[inline]
+    pub(crate) fn give_back(&self, w: Arc<Waiter>) {
+        for spare in &self.spares {
+            match spare.take() {
+                None => {
+                    spare.set(Some(w));
+                    return;
+                }
+                Some(other) => spare.set(Some(other)),
+            }
+        }
+        // Both spares are still referenced elsewhere: replace one (its last holder frees it).
         let i = self.next.get();
         self.next.set((i + 1) % self.spares.len());
-        // The replaced spare (if any) is freed by its last holder.
-        self.spares[i].set(Some(w.clone()));
-        w
+        self.spares[i].set(Some(w));
+    }
+
+    /// Drops the cache's references (its owner ends: each spare refers back to it).
+    pub(crate) fn clear(&self) {
+        for spare in &self.spares {
+            spare.take();
+        }
     }
 }
 

@@ -17,8 +17,9 @@ pub(crate) enum Token {
     Recv(u64),
     /// A receive on an empty, disconnected channel.
     RecvDisconnected,
-    /// A send to this blocked receiver, chosen for us.
-    SendTo(Arc<Waiter>),
+    /// A send to this blocked receiver, chosen for us; `true` if its entry takes the
+    /// message in the waiter's mailbox (`Entry::mailbox`).
+    SendTo(Arc<Waiter>, bool),
     /// A send into a reserved buffer slot.
     SendSlot,
     /// A send on a channel without receivers.
@@ -74,6 +75,8 @@ impl<T> SelectHandle for Receiver<T> {
             waiter: waiter.clone(),
             oper,
             msg: None,
+            plain: false,
+            mailbox: false,
         });
         st.wake_select_senders(Some(waiter.id), &mut wakes);
         drop(st);
@@ -92,7 +95,8 @@ impl<T> SelectHandle for Receiver<T> {
 
     fn release(&self, token: Token, chosen: Option<&Waiter>) {
         if let Token::Recv(key) = token {
-            self.chan.reclaim(key, chosen);
+            // A select's receives take their message from the stash.
+            self.chan.reclaim(key, chosen, false);
         }
     }
 
@@ -108,7 +112,7 @@ impl<T> SelectHandle for Sender<T> {
             return Some(Token::SendDisconnected);
         }
         if let Some(e) = st.take_receiver() {
-            return Some(Token::SendTo(e.waiter));
+            return Some(Token::SendTo(e.waiter, e.mailbox));
         }
         let cap = self.chan.cap;
         if cap != Some(0) && cap.is_none_or(|c| st.queue.len() + st.reserved < c) {
@@ -123,6 +127,8 @@ impl<T> SelectHandle for Sender<T> {
             waiter: waiter.clone(),
             oper,
             msg: None,
+            plain: false,
+            mailbox: false,
         });
     }
 
@@ -142,8 +148,12 @@ impl<T> SelectHandle for Sender<T> {
         let mut wakes = Wakes::default();
         let mut st = self.chan.state.lock();
         match token {
-            Token::SendTo(w) => {
-                st.stash.push((w.id, Stashed::Cancelled));
+            Token::SendTo(w, mailbox) => {
+                if mailbox {
+                    w.mailbox.cancel();
+                } else {
+                    st.stash.push((w.id, Stashed::Cancelled));
+                }
                 wakes.push(w);
             }
             Token::SendSlot => {

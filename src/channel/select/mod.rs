@@ -12,7 +12,7 @@
 //! The selected operation must then be completed with [`SelectedOperation::recv`] or
 //! [`SelectedOperation::send`] on the same channel handle, as in crossbeam-channel.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 use crate::runtime::WaitReason;
 use std::fmt;
@@ -467,9 +467,14 @@ impl SelectedOperation<'_> {
         );
         let chan: &Chan<T> = &s.chan;
         match self.token.take() {
-            Some(Token::SendTo(w)) => {
-                chan.state.lock().stash.push((w.id, Stashed::Msg(msg)));
-                w.wake();
+            Some(Token::SendTo(w, mailbox)) => {
+                // SAFETY: `try_select` of this channel (the address is checked above) chose
+                // `w` with its `take_receiver`, recorded the entry's mailbox flag, and the
+                // token is consumed here, so nothing was delivered for that choice yet.
+                #[allow(unsafe_code)]
+                unsafe {
+                    chan.deliver_reserved(&w, mailbox, msg)
+                };
                 Ok(())
             }
             Some(Token::SendSlot) => {
