@@ -117,5 +117,77 @@ fn throughput(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, ping_pong, throughput);
+const REQUESTS: u64 = 10_000;
+
+/// Request/response: a client sends REQUESTS requests, each with a fresh reply channel, to a
+/// server thread and waits for each answer. The reply channel is a `oneshot` or a
+/// `bounded(1)` (green threads), or crossbeam's `bounded(1)` (OS threads).
+fn reply(c: &mut Criterion) {
+    let mut g = c.benchmark_group("request_reply_10k");
+    g.sample_size(20);
+    g.measurement_time(Duration::from_secs(4));
+    let rt = greenthread::Runtime::builder().workers(1).build().unwrap();
+    g.bench_function("green_oneshot", |b| {
+        b.iter(|| {
+            rt.block_on(|| {
+                let (tx, rx) = greenthread::channel::bounded::<(
+                    u64,
+                    greenthread::channel::oneshot::Sender<u64>,
+                )>(0);
+                let server = greenthread::spawn(move || {
+                    for (n, reply) in rx {
+                        reply.send(n + 1).unwrap();
+                    }
+                });
+                for i in 0..REQUESTS {
+                    let (rtx, rrx) = greenthread::channel::oneshot::channel();
+                    tx.send((i, rtx)).unwrap();
+                    assert_eq!(rrx.recv().unwrap(), i + 1);
+                }
+                drop(tx);
+                server.join().unwrap();
+            })
+        })
+    });
+    g.bench_function("green_bounded1", |b| {
+        b.iter(|| {
+            rt.block_on(|| {
+                let (tx, rx) =
+                    greenthread::channel::bounded::<(u64, greenthread::channel::Sender<u64>)>(0);
+                let server = greenthread::spawn(move || {
+                    for (n, reply) in rx {
+                        reply.send(n + 1).unwrap();
+                    }
+                });
+                for i in 0..REQUESTS {
+                    let (rtx, rrx) = greenthread::channel::bounded(1);
+                    tx.send((i, rtx)).unwrap();
+                    assert_eq!(rrx.recv().unwrap(), i + 1);
+                }
+                drop(tx);
+                server.join().unwrap();
+            })
+        })
+    });
+    g.bench_function("crossbeam_os_threads_bounded1", |b| {
+        b.iter(|| {
+            let (tx, rx) = crossbeam_channel::bounded::<(u64, crossbeam_channel::Sender<u64>)>(0);
+            let server = std::thread::spawn(move || {
+                for (n, reply) in rx {
+                    reply.send(n + 1).unwrap();
+                }
+            });
+            for i in 0..REQUESTS {
+                let (rtx, rrx) = crossbeam_channel::bounded(1);
+                tx.send((i, rtx)).unwrap();
+                assert_eq!(rrx.recv().unwrap(), i + 1);
+            }
+            drop(tx);
+            server.join().unwrap();
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, ping_pong, throughput, reply);
 criterion_main!(benches);

@@ -1,7 +1,8 @@
-//! Loom models of the wait queues of `sync::Mutex` and of the channels.
+//! Loom models of the wait queues of `sync::Mutex` and of the channels, and of the
+//! oneshot channel's state word.
 //!
 //! Like `tests/loom_parker.rs`, this compiles the shipped source files (`src/sync/waiter.rs`,
-//! `src/sync/mutex.rs`, `src/channel/chan.rs`) against a `crate::loom` module that hands
+//! `src/sync/mutex.rs`, `src/channel/chan.rs`, `src/channel/oneshot.rs`) against a `crate::loom` module that hands
 //! them loom's atomics and lock, plus minimal stand-ins for the runtime they call into:
 //! `thread::block` is `loom::thread::park` and `Thread::wake` is `unpark` (the same
 //! "a wake-up before the wait is not lost" contract as the real parker, which
@@ -224,6 +225,8 @@ mod error;
 mod mailbox;
 #[path = "../src/sync/mutex.rs"]
 mod mutex;
+#[path = "../src/channel/oneshot.rs"]
+mod oneshot;
 #[path = "../src/sync/waiter.rs"]
 mod waiter;
 
@@ -405,4 +408,66 @@ fn condvar_notify_is_not_lost() {
         drop(g);
         notifier.join().unwrap();
     });
+}
+
+/// A oneshot's send races a blocking receive: the receive always ends with the message, and
+/// it is dropped once.
+#[test]
+fn oneshot_send_wakes_a_blocking_receive() {
+    builder().check(|| {
+        let drops = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (tx, rx) = oneshot::channel::<Counted>();
+        // Create the lazily-made loom atomic before the threads share it.
+        let _ = tx.is_closed();
+        let d = drops.clone();
+        let sender = ::loom::thread::spawn(move || {
+            tx.send(Counted(d)).map_err(drop).unwrap();
+        });
+        let got = rx.recv().map_err(drop).unwrap();
+        drop(got);
+        sender.join().unwrap();
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    });
+}
+
+/// A oneshot's sender is dropped while the receiver blocks: the receive fails, no wake-up
+/// is lost.
+#[test]
+fn oneshot_dropped_sender_wakes_a_blocking_receive() {
+    builder().check(|| {
+        let (tx, rx) = oneshot::channel::<u32>();
+        let _ = tx.is_closed();
+        let sender = ::loom::thread::spawn(move || drop(tx));
+        assert!(rx.recv().is_err());
+        sender.join().unwrap();
+    });
+}
+
+/// A oneshot's receiver leaves while the send happens: the message is handed back or
+/// dropped with the channel, exactly once either way.
+#[test]
+fn oneshot_send_races_the_receivers_drop() {
+    builder().check(|| {
+        let drops = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (tx, rx) = oneshot::channel::<Counted>();
+        // Create the lazily-made loom atomic before the threads share it.
+        let _ = tx.is_closed();
+        let d = drops.clone();
+        let sender = ::loom::thread::spawn(move || {
+            // Handed back (dropped here) or left in the channel.
+            let _ = tx.send(Counted(d));
+        });
+        drop(rx);
+        sender.join().unwrap();
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    });
+}
+
+/// Counts its drops (the loom models' messages).
+struct Counted(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
 }

@@ -10,6 +10,8 @@
 //!   sends fail. Errors of a send hand the message back ([`SendError::into_inner`]).
 //! - [`Select`] and [`select!`](crate::select) wait on several operations (and an optional
 //!   timeout) at once, and complete exactly one.
+//! - [`oneshot`] is a channel for exactly one message (a reply), cheaper than a `bounded(1)`
+//!   used once.
 //!
 //! Everything works between any mix of green threads and OS threads: on a green thread a
 //! blocking operation parks it; on an OS thread it blocks the thread.
@@ -54,6 +56,7 @@
 
 mod chan;
 mod error;
+pub mod oneshot;
 mod select;
 mod spare;
 

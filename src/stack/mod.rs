@@ -44,7 +44,6 @@
 pub(crate) mod overflow;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::io;
 use std::num::NonZeroUsize;
 use std::ptr;
@@ -269,12 +268,14 @@ struct Pool {
     budget: usize,
 }
 
+/// Keyed by stack size (and kind): a program uses one or two sizes, so a short list searched
+/// in order beats a hash map (whose hashing was a seventh of a spawn's instructions).
 #[derive(Default)]
 struct PoolInner {
     /// Free stacks by (size, guarded).
-    free: HashMap<(usize, bool), Vec<StackMem>>,
-    /// The slab compact stacks of a size are carved from: (next lo, stacks left).
-    slabs: HashMap<usize, (usize, usize)>,
+    free: Vec<((usize, bool), Vec<StackMem>)>,
+    /// The slab compact stacks of a size are carved from: (size, (next lo, stacks left)).
+    slabs: Vec<(usize, (usize, usize))>,
 }
 
 fn pool() -> &'static Pool {
@@ -307,7 +308,7 @@ pub(crate) fn pool_stats() -> PoolStats {
         guarded: pool.guarded_live.load(Ordering::Relaxed),
         guarded_budget: pool.budget,
         compact: pool.compact.load(Ordering::Relaxed),
-        pooled: pool.inner.lock().free.values().map(Vec::len).sum(),
+        pooled: pool.inner.lock().free.iter().map(|(_, v)| v.len()).sum(),
     }
 }
 
@@ -373,7 +374,7 @@ impl Pool {
             return Ok(mem);
         }
         let mut inner = self.inner.lock();
-        if let Some(mem) = inner.free.get_mut(&(size, guarded)).and_then(Vec::pop) {
+        if let Some(mem) = inner.free_list(size, guarded).pop() {
             return Ok(mem);
         }
         if guarded {
@@ -395,7 +396,7 @@ impl Pool {
 
     fn give_shared(&self, mem: StackMem) {
         let mut inner = self.inner.lock();
-        let free = inner.free.entry((mem.size, mem.guarded)).or_default();
+        let free = inner.free_list(mem.size, mem.guarded);
         if mem.guarded && free.len() >= FREE_GUARDED_LEN {
             drop(inner);
             unmap_guarded(mem);
@@ -407,16 +408,35 @@ impl Pool {
 }
 
 impl PoolInner {
+    /// The free list of stacks of `size` and kind.
+    fn free_list(&mut self, size: usize, guarded: bool) -> &mut Vec<StackMem> {
+        let i = match self.free.iter().position(|(k, _)| *k == (size, guarded)) {
+            Some(i) => i,
+            None => {
+                self.free.push(((size, guarded), Vec::new()));
+                self.free.len() - 1
+            }
+        };
+        &mut self.free[i].1
+    }
+
     /// Carves one compact stack of `size` bytes, mapping a new slab when the current is used up.
     fn carve(&mut self, size: usize) -> io::Result<StackMem> {
-        let (lo, left, first) = match self.slabs.get(&size) {
-            Some(&(lo, left)) if left > 0 => (lo, left, false),
+        let slab = match self.slabs.iter().position(|(s, _)| *s == size) {
+            Some(i) => i,
+            None => {
+                self.slabs.push((size, (0, 0)));
+                self.slabs.len() - 1
+            }
+        };
+        let (lo, left, first) = match self.slabs[slab].1 {
+            (lo, left) if left > 0 => (lo, left, false),
             _ => {
                 let count = (SLAB_BYTES / size).max(1);
                 (map_slab(size, count)?, count, true)
             }
         };
-        self.slabs.insert(size, (lo + size, left - 1));
+        self.slabs[slab].1 = (lo + size, left - 1);
         Ok(StackMem {
             lo,
             size,
