@@ -71,28 +71,40 @@ fn throughput(c: &mut Criterion) {
     let mut g = c.benchmark_group("bounded64_4p4c_100k_msgs");
     g.sample_size(20);
     g.measurement_time(Duration::from_secs(4));
-    let rt = greenthread::Runtime::builder().workers(2).build().unwrap();
-    g.bench_function("green", |b| {
-        b.iter(|| {
-            let (tx, rx) = greenthread::channel::bounded::<u64>(64);
-            let ps: Vec<_> = (0..4)
-                .map(|_| {
-                    let tx = tx.clone();
-                    rt.spawn(move || (0..MSGS / 4).for_each(|i| tx.send(i).unwrap()))
-                })
-                .collect();
-            drop(tx);
-            let cs: Vec<_> = (0..4)
-                .map(|_| {
-                    let rx = rx.clone();
-                    rt.spawn(move || rx.iter().count() as u64)
-                })
-                .collect();
-            ps.into_iter().for_each(|h| h.join().unwrap());
-            let n: u64 = cs.into_iter().map(|h| h.join().unwrap()).sum();
-            assert_eq!(n, MSGS);
-        })
-    });
+    // Two workers (this machine's cores) and one: the single channel lock is the whole
+    // cost, and with two workers its cache line moves between the cores at every operation.
+    for workers in [2, 1] {
+        let rt = greenthread::Runtime::builder()
+            .workers(workers)
+            .build()
+            .unwrap();
+        let name = if workers == 2 {
+            "green".to_string()
+        } else {
+            format!("green_{workers}w")
+        };
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let (tx, rx) = greenthread::channel::bounded::<u64>(64);
+                let ps: Vec<_> = (0..4)
+                    .map(|_| {
+                        let tx = tx.clone();
+                        rt.spawn(move || (0..MSGS / 4).for_each(|i| tx.send(i).unwrap()))
+                    })
+                    .collect();
+                drop(tx);
+                let cs: Vec<_> = (0..4)
+                    .map(|_| {
+                        let rx = rx.clone();
+                        rt.spawn(move || rx.iter().count() as u64)
+                    })
+                    .collect();
+                ps.into_iter().for_each(|h| h.join().unwrap());
+                let n: u64 = cs.into_iter().map(|h| h.join().unwrap()).sum();
+                assert_eq!(n, MSGS);
+            })
+        });
+    }
     g.bench_function("crossbeam_os_threads", |b| {
         b.iter(|| {
             let (tx, rx) = crossbeam_channel::bounded::<u64>(64);
