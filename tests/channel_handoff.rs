@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use greenthread::channel::{Receiver, Select, bounded, unbounded};
-use greenthread::runtime::{ThreadState, WaitReason};
-use support::{CountDrop, eventually, within};
+use greenthread::runtime::WaitReason;
+use support::{CountDrop, within};
 
 /// A message that fits a waiter's mailbox (one pointer and a number).
 struct Small {
@@ -57,12 +57,7 @@ impl Msg for Large {
 
 /// Waits until the green thread named `name` is parked in a channel receive.
 fn until_blocked_in_recv(rt: &greenthread::Runtime, name: &str) {
-    eventually(&format!("{name} blocks in recv"), || {
-        rt.snapshot().threads.iter().any(|t| {
-            t.name.as_deref() == Some(name)
-                && t.state == ThreadState::Parked(WaitReason::ChannelRecv)
-        })
-    });
+    support::until_parked(rt, name, WaitReason::ChannelRecv);
 }
 
 fn spawn_receiver<M: Msg>(

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use greenthread::channel::{RecvError, RecvTimeoutError, SendError, TryRecvError, oneshot};
-use greenthread::runtime::{ThreadState, WaitReason};
-use support::{CountDrop, eventually, within};
+use greenthread::runtime::WaitReason;
+use support::{CountDrop, within};
 
 fn counter() -> Arc<AtomicUsize> {
     Arc::new(AtomicUsize::new(0))
@@ -21,12 +21,18 @@ fn drops(c: &Arc<AtomicUsize>) -> usize {
 
 /// Waits until the green thread named `name` is parked in a channel receive.
 fn until_blocked_in_recv(rt: &greenthread::Runtime, name: &str) {
-    eventually(&format!("{name} blocks in recv"), || {
-        rt.snapshot().threads.iter().any(|t| {
-            t.name.as_deref() == Some(name)
-                && t.state == ThreadState::Parked(WaitReason::ChannelRecv)
-        })
-    });
+    support::until_parked(rt, name, WaitReason::ChannelRecv);
+}
+
+/// Spawns `f` as the green thread "waiter" and returns once it is parked in a receive.
+fn spawn_waiter<T: Send + 'static>(
+    rt: &greenthread::Runtime,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> greenthread::JoinHandle<T> {
+    let b = greenthread::Builder::new().name("waiter".into());
+    let h = rt.block_on(|| b.spawn(f).unwrap());
+    until_blocked_in_recv(rt, "waiter");
+    h
 }
 
 #[test]
@@ -45,13 +51,7 @@ fn a_parked_green_receiver_is_woken_by_the_send() {
     within(60, || {
         let rt = support::rt();
         let (tx, rx) = oneshot::channel::<u64>();
-        let h = rt.block_on(|| {
-            greenthread::Builder::new()
-                .name("waiter".into())
-                .spawn(move || rx.recv())
-                .unwrap()
-        });
-        until_blocked_in_recv(&rt, "waiter");
+        let h = spawn_waiter(&rt, move || rx.recv());
         tx.send(42).unwrap();
         assert_eq!(h.join().unwrap(), Ok(42));
     });
@@ -62,13 +62,7 @@ fn a_dropped_sender_wakes_a_parked_receiver_with_an_error() {
     within(60, || {
         let rt = support::rt();
         let (tx, rx) = oneshot::channel::<u64>();
-        let h = rt.block_on(|| {
-            greenthread::Builder::new()
-                .name("waiter".into())
-                .spawn(move || rx.recv())
-                .unwrap()
-        });
-        until_blocked_in_recv(&rt, "waiter");
+        let h = spawn_waiter(&rt, move || rx.recv());
         drop(tx);
         assert_eq!(h.join().unwrap(), Err(RecvError));
     });
@@ -165,13 +159,7 @@ fn a_cancelled_receiver_leaves_the_sender_its_message() {
         let rt = support::rt();
         let c = counter();
         let (tx, rx) = oneshot::channel::<CountDrop>();
-        let h = rt.block_on(|| {
-            greenthread::Builder::new()
-                .name("waiter".into())
-                .spawn(move || rx.recv().map(drop))
-                .unwrap()
-        });
-        until_blocked_in_recv(&rt, "waiter");
+        let h = spawn_waiter(&rt, move || rx.recv().map(drop));
         h.cancel();
         assert!(h.join().is_err(), "the receive was cancelled");
         let Err(SendError(m)) = tx.send(CountDrop(c.clone())) else {

@@ -181,3 +181,18 @@ pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(1));
     }
 }
+
+/// Waits until the green thread of `rt` named `name` is parked on `reason` (a state that
+/// settles asynchronously: it must first run up to its wait).
+pub fn until_parked(
+    rt: &greenthread::Runtime,
+    name: &str,
+    reason: greenthread::runtime::WaitReason,
+) {
+    eventually(&format!("{name} parks on {reason}"), || {
+        rt.snapshot().threads.iter().any(|t| {
+            t.name.as_deref() == Some(name)
+                && t.state == greenthread::runtime::ThreadState::Parked(reason)
+        })
+    });
+}

@@ -468,13 +468,11 @@ impl SelectedOperation<'_> {
         let chan: &Chan<T> = &s.chan;
         match self.token.take() {
             Some(Token::SendTo(w, mailbox)) => {
+                #[allow(unsafe_code)]
                 // SAFETY: `try_select` of this channel (the address is checked above) chose
                 // `w` with its `take_receiver`, recorded the entry's mailbox flag, and the
                 // token is consumed here, so nothing was delivered for that choice yet.
-                #[allow(unsafe_code)]
-                unsafe {
-                    chan.deliver_reserved(&w, mailbox, msg)
-                };
+                let () = unsafe { chan.deliver_reserved(&w, mailbox, msg) };
                 Ok(())
             }
             Some(Token::SendSlot) => {
