@@ -831,3 +831,32 @@ fn a_cancel_is_raised_while_another_green_thread_unwinds_on_the_same_worker() {
         assert!(a.join().is_err());
     });
 }
+
+/// A send cancelled while blocked drops its message after releasing the channel's lock, so
+/// a message that holds an end of the same channel (a channel of channels) can be dropped.
+#[test]
+fn a_cancelled_send_of_a_message_holding_its_own_channel_does_not_deadlock() {
+    enum Msg {
+        Reply(#[allow(dead_code)] channel::Sender<Msg>),
+    }
+    within(30, || {
+        let rt = support::rt();
+        let (tx, rx) = channel::bounded::<Msg>(0);
+        let own = tx.clone();
+        let b = greenthread::Builder::new().name("sender".into());
+        let h = rt.block_on(|| {
+            b.spawn(move || {
+                let _ = own.send(Msg::Reply(own.clone()));
+            })
+            .unwrap()
+        });
+        support::until_parked(&rt, "sender", greenthread::runtime::WaitReason::ChannelSend);
+        h.cancel();
+        assert!(is_requested(&*h.join().unwrap_err()));
+        // The channel is still usable: its lock was released.
+        let (tx2, rx2) = (tx.clone(), rx.clone());
+        let r = rt.spawn(move || matches!(rx2.recv(), Ok(Msg::Reply(_))));
+        tx2.send(Msg::Reply(tx.clone())).unwrap();
+        assert!(r.join().unwrap());
+    });
+}

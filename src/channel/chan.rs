@@ -8,8 +8,9 @@
 //! - A blocked operation is an [`Entry`] in `send_waiters` or `recv_waiters`, pointing at a
 //!   [`Waiter`] (the thread's spare for a blocked `send`/`recv`, see `spare`, or a fresh one
 //!   shared by all the operations of a `Select`). A counterpart *completes* an entry by
-//!   choosing its waiter (CAS WAITING -> CHOSEN + operation index, so a `Select` completes at
-//!   most one operation), then wakes it:
+//!   choosing its waiter (WAITING -> CHOSEN + operation index: a compare-and-swap for a
+//!   `Select`'s waiter, so that it completes at most one operation; a plain store for a plain
+//!   `send`/`recv`, whose entry is queued only while it waits), then wakes it:
 //!   - a sender chooses a blocked receiver and *delivers* the message: into the waiter's
 //!     mailbox if it is a plain `recv` and the message fits (`sync::mailbox`: the receiver
 //!     reads it without the lock), else into the stash under the waiter's id (the receiver
@@ -20,8 +21,10 @@
 //!   it (and it looks again, finds the receiver now blocked, and reserves it). Every
 //!   receiver that queues itself wakes such selects, and a select re-checks readiness after
 //!   queueing itself, so neither can miss the other.
-//! - Only the owner of an entry removes it, except a counterpart that chose it. Entries of
-//!   waiters that gave up are skipped until their owner removes them.
+//! - Only the owner of an entry removes it, except a counterpart that chose it. A select's
+//!   entries whose waiter gave up (or was chosen elsewhere) are skipped until their owner
+//!   removes them; a plain operation's entry never lingers: its owner settles under the lock
+//!   whether it was chosen, and if not, withdraws it there and then (`wait_plain`).
 //! - A spare waiter keeps its id from one operation to the next, so what is delivered to it
 //!   is always taken before its operation ends: a chosen `recv` waits in `take_delivery`
 //!   until the message (or `Cancelled`) is there. A receive unwound after being chosen
@@ -29,16 +32,14 @@
 //!   first in line, so no message is lost. The one exception, a wait unwound at shutdown
 //!   before a select sent what it reserved, leaves it behind harmlessly: that green thread
 //!   never waits normally again, and its spares die with it.
-//! - A waiter that gives up aborts first (CAS WAITING -> ABORTED): if that fails it was
-//!   chosen, and it completes its operation instead. So a message is never both delivered
-//!   and reported as timed out.
+//! - A select's waiter that gives up aborts first (CAS WAITING -> ABORTED): if that fails it
+//!   was chosen, and it completes its operation instead; a plain one that gives up looks at
+//!   its state under the lock, where no one can choose it meanwhile. So a message is never
+//!   both delivered and reported as timed out.
 //!
 //! Capacity: `None` is unbounded; `Some(0)` is a rendezvous (the buffer stays empty: every
 //! message goes from a sender's hand to a blocked receiver's); `Some(n)` holds `n`, minus
 //! slots `reserved` by selected sends not yet completed.
-
-// Puts and takes of a waiter's mailbox (`sync::mailbox`): each says why its type is right.
-#![allow(unsafe_code)]
 
 use crate::loom::sync::MutexGuard;
 use crate::loom::time::Instant;
@@ -244,13 +245,13 @@ impl<T> Chan<T> {
                 mailbox: Mailbox::fits::<T>(),
             });
             drop(st);
-            // `try_recv` woke any select waiting to send: it will find us queued.
-            wakes.wake();
             let guard = Unregister {
                 chan: self,
                 waiter: &waiter,
                 recv: true,
             };
+            // `try_recv` woke any select waiting to send: it will find us queued.
+            wakes.wake();
             let settled = wait_plain(self, &waiter, WaitReason::ChannelRecv, deadline);
             st = match settled {
                 // Chosen: our message is delivered (or about to be, from a select). Taking
@@ -278,6 +279,8 @@ impl<T> Chan<T> {
     ///
     /// `cancellable`: as for [`Chan::take_stash`].
     #[inline]
+    // A put or take of a waiter's mailbox (`sync::mailbox`), its type argued below.
+    #[allow(unsafe_code)]
     pub(crate) fn take_delivery(
         &self,
         waiter: &Waiter,
@@ -327,6 +330,8 @@ impl<T> Chan<T> {
     /// shutdown, where a wait would spin: a message not delivered by then is left behind
     /// (and dropped with the stash or the waiter). `mailbox`: as for
     /// [`Chan::take_delivery`].
+    // A put or take of a waiter's mailbox (`sync::mailbox`), its type argued below.
+    #[allow(unsafe_code)]
     pub(crate) fn reclaim(&self, key: u64, waiter: Option<&Waiter>, mailbox: bool) {
         let stashed = match waiter {
             Some(w) if !Waiter::unwinding() => Some(self.take_delivery(w, mailbox, false)),
@@ -351,6 +356,8 @@ impl<T> Chan<T> {
     ///
     /// `w` was chosen by [`State::take_receiver`] of this very channel, its entry's
     /// `mailbox` flag is `mailbox`, and nothing was delivered to it for that choice yet.
+    // A put or take of a waiter's mailbox (`sync::mailbox`), its type argued below.
+    #[allow(unsafe_code)]
     pub(crate) unsafe fn deliver_reserved(&self, w: &Waiter, mailbox: bool, msg: T) {
         if mailbox {
             // SAFETY: per this function's contract: a plain receive of a `T`, chosen by the
@@ -459,9 +466,10 @@ pub(crate) fn wait_once(
 /// Removes a blocked operation whose stack is unwound (cancelled, or at runtime shutdown).
 ///
 /// A send that was chosen meanwhile has been completed by its receiver (the message left with
-/// it); one that was not is withdrawn, and its message dropped with the sender's stack. A
-/// receive that was chosen puts the message it was handed back in the channel, first in line
-/// ([`Chan::reclaim`]), so no message is lost.
+/// it); one that was not is withdrawn, and its message dropped as the sender's stack unwinds,
+/// after the lock is released (the message may hold an end of this very channel, whose drop
+/// takes the lock). A receive that was chosen puts the message it was handed back in the
+/// channel, first in line ([`Chan::reclaim`]), so no message is lost.
 struct Unregister<'a, T> {
     chan: &'a Chan<T>,
     waiter: &'a Waiter,
@@ -471,16 +479,26 @@ struct Unregister<'a, T> {
 impl<T> Drop for Unregister<'_, T> {
     fn drop(&mut self) {
         // Settled under the lock, as in `wait_plain`: not chosen means still queued.
-        let chosen = {
+        let (chosen, withdrawn) = {
             let mut st = self.chan.state.lock();
-            let chosen = self.waiter.state() >= CHOSEN;
-            if !chosen {
+            if self.waiter.state() >= CHOSEN {
+                (true, None)
+            } else {
+                let queue = if self.recv {
+                    &mut st.recv_waiters
+                } else {
+                    &mut st.send_waiters
+                };
                 let id = self.waiter.id;
-                st.send_waiters.retain(|e| e.waiter.id != id);
-                st.recv_waiters.retain(|e| e.waiter.id != id);
+                let entry = queue
+                    .iter()
+                    .position(|e| e.waiter.id == id)
+                    .and_then(|i| queue.remove(i));
+                (false, entry)
             }
-            chosen
         };
+        // A withdrawn send's message is dropped here, without the lock.
+        drop(withdrawn);
         if chosen && self.recv {
             self.chan
                 .reclaim(self.waiter.id, Some(self.waiter), Mailbox::fits::<T>());
@@ -627,6 +645,8 @@ impl<T> State<T> {
     /// Hands `msg` to the receive `e` just chosen by [`State::take_receiver`], and queues
     /// its wake-up.
     #[inline]
+    // A put or take of a waiter's mailbox (`sync::mailbox`), its type argued below.
+    #[allow(unsafe_code)]
     fn deliver(&mut self, e: Entry<T>, msg: T, wakes: &mut Wakes) {
         if e.mailbox {
             // SAFETY: `e` is a plain receive on this channel (`mailbox` is set only for

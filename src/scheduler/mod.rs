@@ -233,10 +233,13 @@ struct ShardInner {
 
 const REGISTRY_SHARDS: usize = 16;
 
-/// Hashes a shard's [`ThreadId`]s: they are unique numbers handed out in sequence, so a
-/// multiplication spreads them (no need for SipHash's resistance to chosen keys, which
-/// was a quarter of a spawn's instructions). The shard's own residue is divided out first,
-/// so that the low bits hashbrown starts its probes from still vary within a shard.
+/// Hashes a shard's [`ThreadId`]s, and only those: they are unique numbers handed out in
+/// sequence, so a multiplication spreads them (no need for SipHash's resistance to chosen
+/// keys, which was a quarter of a spawn's instructions). The shard's own residue is divided
+/// out first, so that the low bits hashbrown starts its probes from still vary within a
+/// shard: consecutive ids land in consecutive buckets' worth of distinct hashes. Keys spaced
+/// by a power of two, or keys of several fields (`write_u64` keeps only the last), would hash
+/// poorly; neither occurs here.
 #[derive(Debug, Default, Clone, Copy)]
 struct BuildIdHasher;
 

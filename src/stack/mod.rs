@@ -269,7 +269,9 @@ struct Pool {
 }
 
 /// Keyed by stack size (and kind): a program uses one or two sizes, so a short list searched
-/// in order beats a hash map (whose hashing was a seventh of a spawn's instructions).
+/// in order beats a hash map (whose hashing was a seventh of a spawn's instructions). A
+/// size gets an entry once a stack of it is freed or carved; a program that asks for many
+/// different sizes makes the lists as long as its count of sizes.
 #[derive(Default)]
 struct PoolInner {
     /// Free stacks by (size, guarded).
@@ -374,7 +376,8 @@ impl Pool {
             return Ok(mem);
         }
         let mut inner = self.inner.lock();
-        if let Some(mem) = inner.free_list(size, guarded).pop() {
+        let free = inner.free.iter_mut().find(|(k, _)| *k == (size, guarded));
+        if let Some(mem) = free.and_then(|(_, v)| v.pop()) {
             return Ok(mem);
         }
         if guarded {

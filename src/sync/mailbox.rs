@@ -10,8 +10,8 @@
 //!
 //! One writer and one reader per choice of the waiter:
 //!
-//! - Only the party that *chose* the waiter (won its WAITING -> CHOSEN compare-and-swap)
-//!   fills the mailbox, once: [`Mailbox::put`] writes the message, then stores FULL
+//! - Only the party that *chose* the waiter (moved it out of WAITING, under the channel's
+//!   lock) fills the mailbox, once: [`Mailbox::put`] writes the message, then stores FULL
 //!   (release); or [`Mailbox::cancel`] stores CANCELLED (a select that reserved the receiver
 //!   and dropped its send). It may do so after the waiter saw CHOSEN: the waiter waits for
 //!   the mailbox to leave EMPTY.
@@ -57,8 +57,10 @@ pub(crate) struct Mailbox {
 
 // SAFETY: the contents are only touched by the one chooser (before it publishes FULL or
 // CANCELLED) and then by the waiter's owner (after it saw FULL), per the module's protocol;
-// the state word orders the two. The message's own `Send`-ness is its channel's: only the
-// holders of the channel's ends put and take it.
+// the state word orders the two. This makes every `Waiter` `Send + Sync` whatever it may
+// carry, which is sound because only a channel's own ends put and take, and those are `Send`
+// only for a `T: Send` (`channel::Sender`/`Receiver`): a message crosses threads exactly
+// when its ends could.
 unsafe impl Sync for Mailbox {}
 // SAFETY: as above.
 unsafe impl Send for Mailbox {}

@@ -1,7 +1,10 @@
 //! One parked waiter: the record every wait queue of `sync` and `channel` holds.
 //!
 //! A waiter is shared (`Arc`) by the thread that waits and the queue it sits in. Its state
-//! word says who decided what, and exactly one party decides, by compare-and-swap:
+//! word says who decided what, and exactly one party decides: by compare-and-swap, or, for a
+//! plain channel `send`/`recv` (one queue, one lock), by a store under that queue's lock
+//! ([`Waiter::choose_locked`]; such a waiter settles a timeout under the lock instead of
+//! aborting, see `channel::chan`):
 //!
 //! ```text
 //!  state      | meaning                                   | set by
@@ -21,7 +24,8 @@
 //!    already gave up, so the waker picks the next one), *then* calls [`Waiter::wake`].
 //! 4. A waiter that gives up calls [`Waiter::abort`] (CAS). If that fails, a waker chose it
 //!    first: it must accept what it was given, or hand it on (the lock, the permit, the
-//!    notification); it never just drops it.
+//!    notification); it never just drops it. (A plain channel waiter does both steps under
+//!    the channel's lock instead: see `wait_plain` in `channel::chan`.)
 //!
 //! A wake-up that arrives before the waiter blocks is not lost: `block` keeps it pending
 //! ([`crate::thread::parker`]). One that arrives late (for a waiter already gone) makes a
@@ -35,8 +39,8 @@
 //! one else holds it any more* (its `Arc` is unique), and gives it back when it is over. A
 //! waiter that is still referenced (by a queue entry not yet removed, by a waker between
 //! choosing it and waking it, by a select that reserved it) is left to its holders and a
-//! fresh one is made, to become a spare in turn. So a waker can never choose or wake a reused waiter on
-//! behalf of an operation that is over: it would need a reference to do so. What can
+//! fresh one is made, to become a spare in turn. So a waker can never choose or wake a
+//! reused waiter on behalf of an operation that is over: it would need a reference to do so. What can
 //! survive is a wake-up already delivered to the thread's parker, which every wait loop
 //! tolerates. The waiter's `id` survives reuse too, so whatever is keyed by it (a channel's
 //! stash) must be consumed before the operation ends (see `channel::chan`).
@@ -232,8 +236,6 @@ impl Waiter {
 pub(crate) struct WaiterCache {
     /// The spares, referenced by the cache itself and by whoever still uses them.
     spares: [Cell<Option<Arc<Waiter>>>; 2],
-    /// Which spare a returned waiter replaces when both are still in use.
-    next: Cell<usize>,
 }
 
 impl WaiterCache {
@@ -279,10 +281,16 @@ impl WaiterCache {
                 Some(other) => spare.set(Some(other)),
             }
         }
-        // Both spares are still referenced elsewhere: replace one (its last holder frees it).
-        let i = self.next.get();
-        self.next.set((i + 1) % self.spares.len());
-        self.spares[i].set(Some(w));
+        // Both slots are full: replace a spare that someone else still holds (its last
+        // holder frees it), or else keep the two idle ones and let `w` go.
+        for spare in &self.spares {
+            let Some(other) = spare.take() else { continue };
+            if Arc::strong_count(&other) > 1 {
+                spare.set(Some(w));
+                return;
+            }
+            spare.set(Some(other));
+        }
     }
 
     /// Drops the cache's references (its owner ends: each spare refers back to it).
