@@ -20,6 +20,33 @@ pub(crate) mod sync {
     }
 }
 
+/// The cells behind the channels' hand-over of a message (`sync::mailbox`, `channel::oneshot`),
+/// with loom's closure API: in the crate a plain `UnsafeCell`; a model swaps in loom's, which
+/// checks that no two threads touch a cell at once unless both only read.
+pub(crate) mod cell {
+    /// `std::cell::UnsafeCell` behind `with` (read) and `with_mut` (write).
+    #[derive(Debug, Default)]
+    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(value: T) -> UnsafeCell<T> {
+            UnsafeCell(std::cell::UnsafeCell::new(value))
+        }
+
+        /// Runs `f` with a pointer for reading.
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Runs `f` with a pointer for writing.
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
+
 /// The clock of the wait queues' deadlines and of the mutex's fairness timer: a model
 /// substitutes a deterministic one.
 pub(crate) mod time {

@@ -122,6 +122,11 @@ mod loom {
         }
     }
 
+    /// loom's cells, so the models check every access to the mailbox and the oneshot.
+    pub(crate) mod cell {
+        pub(crate) use ::loom::cell::UnsafeCell;
+    }
+
     pub(crate) mod time {
         use std::time::Duration;
 
@@ -259,7 +264,11 @@ mod spare {
     }
 
     pub(crate) fn waiter() -> Spare {
-        Spare(Some(SPARE.with(WaiterCache::take)))
+        let w = SPARE.with(WaiterCache::take);
+        // Create the mailbox's lazily-made loom atomic in its owner, before a sender may
+        // touch it (the shim's `OnceLock` is not modelled).
+        let _ = w.mailbox.delivery();
+        Spare(Some(w))
     }
 }
 

@@ -55,7 +55,7 @@
 // against the protocol above.
 #![allow(unsafe_code)]
 
-use std::cell::{Cell, UnsafeCell};
+use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::{ManuallyDrop, MaybeUninit};
@@ -63,6 +63,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::{RecvError, RecvTimeoutError, SendError, TryRecvError};
+use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{AtomicU8, Ordering};
 use crate::loom::time::Instant;
 use crate::runtime::WaitReason;
@@ -101,7 +102,7 @@ impl<T> Drop for Inner<T> {
         if s & VALUE != 0 && s & TAKEN == 0 {
             // SAFETY: sent and never taken (nor taken back, which clears `VALUE`): the
             // message is initialised, and `&mut self` means no one else can reach it.
-            unsafe { self.value.get_mut().assume_init_drop() }
+            self.value.with_mut(|v| unsafe { (*v).assume_init_drop() });
         }
     }
 }
@@ -177,14 +178,14 @@ impl<T> Sender<T> {
         }
         // SAFETY: the one sender writes the message once (`send` consumes it), before it
         // publishes `VALUE` below; no one reads it before that.
-        unsafe { (*inner.value.get()).write(msg) };
+        inner.value.with_mut(|v| unsafe { (*v).write(msg) });
         let prev = inner.state.fetch_or(VALUE | TX_GONE, Ordering::AcqRel);
         if prev & RX_GONE != 0 {
             // The receiver left meanwhile and will never read it: take it back.
             inner.state.fetch_and(!VALUE, Ordering::Relaxed);
             // SAFETY: written just above and published to no reader (the receiver is gone),
             // and `VALUE` is clear again, so `Inner`'s drop will not drop it too.
-            let msg = unsafe { (*inner.value.get()).assume_init_read() };
+            let msg = inner.value.with(|v| unsafe { (*v).assume_init_read() });
             return Err(SendError(msg));
         }
         if prev & RX_WAITING != 0 {
@@ -213,9 +214,12 @@ fn wake<T>(inner: &Inner<T>) {
     // SAFETY: the caller's read-modify-write found `RX_WAITING`, set by the receiver after
     // it stored its handle (release, acquired by ours); it writes the handle again only
     // while nothing was sent and `RX_WAITING` is clear, and we just set `TX_GONE`.
-    if let Some(w) = unsafe { &*inner.waiter.get() } {
-        w.wake();
-    }
+    inner.waiter.with(|w| {
+        // SAFETY: as above: a read, while the receiver does not write.
+        if let Some(w) = unsafe { &*w } {
+            w.wake();
+        }
+    });
 }
 
 impl<T> Drop for Sender<T> {
@@ -257,7 +261,10 @@ impl<T> Receiver<T> {
             // SAFETY: `VALUE` was seen with acquire, so the sender's write is visible; the
             // sender does not take it back once `VALUE` is published to a live receiver,
             // and `TAKEN` (set above) keeps anyone from reading it again.
-            return Ok(unsafe { (*self.inner.value.get()).assume_init_read() });
+            return Ok(self
+                .inner
+                .value
+                .with(|v| unsafe { (*v).assume_init_read() }));
         }
         if s & TX_GONE != 0 {
             return Err(TryRecvError::Disconnected);
@@ -318,16 +325,23 @@ impl<T> Receiver<T> {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(RecvTimeoutError::Timeout);
             }
+            let waiter = Waiter::new();
             // SAFETY: nothing was sent (just seen) and `RX_WAITING` is clear (we clear it
             // after every wait, below or in `ClearWaiting`): no sender reads the handle now.
-            let waiter = unsafe {
-                let slot = &mut *self.inner.waiter.get();
-                &*slot.insert(Waiter::new())
-            };
+            self.inner
+                .waiter
+                .with_mut(|slot| unsafe { *slot = Some(waiter) });
             let prev = self.inner.state.fetch_or(RX_WAITING, Ordering::AcqRel);
             let clear = ClearWaiting(&self.inner.state);
             if prev & (VALUE | TX_GONE) == 0 {
-                waiter.wait(WaitReason::ChannelRecv, deadline);
+                // SAFETY: a read, as the sender's may be; we write the slot again only once
+                // `clear` has cleared `RX_WAITING` and nothing was sent.
+                self.inner.waiter.with(|slot| {
+                    // SAFETY: as just above.
+                    if let Some(w) = unsafe { &*slot } {
+                        w.wait(WaitReason::ChannelRecv, deadline);
+                    }
+                });
             }
             drop(clear);
         }

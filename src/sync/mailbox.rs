@@ -26,10 +26,10 @@
 //! The message type is the channel's: only a channel's own ends put and take, and every one
 //! of them is typed by it, so a `T` put is always taken (or dropped) as that `T`.
 
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::mem::{MaybeUninit, align_of, size_of};
 
+use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{AtomicU8, Ordering};
 
 const EMPTY: u8 = 0;
@@ -103,10 +103,11 @@ impl Mailbox {
         }
         // SAFETY: the caller is the one writer (contract), and the reader waits for FULL,
         // stored below; `T` fits the buffer's size and alignment.
-        unsafe {
-            (*self.data.get()).as_mut_ptr().cast::<T>().write(msg);
-            *self.drop_msg.get() = Some(drop_as::<T>);
-        }
+        self.data
+            .with_mut(|d| unsafe { (*d).as_mut_ptr().cast::<T>().write(msg) });
+        // SAFETY: as above.
+        self.drop_msg
+            .with_mut(|f| unsafe { *f = Some(drop_as::<T>) });
         self.state.store(FULL, Ordering::Release);
     }
 
@@ -136,7 +137,9 @@ impl Mailbox {
         // SAFETY: FULL was seen with acquire, so the writer's bytes are visible, and no one
         // writes again until the waiter is chosen again (which needs it WAITING, i.e. a new
         // operation); the bytes are a `T` per the contract.
-        let msg = unsafe { (*self.data.get()).as_ptr().cast::<T>().read() };
+        let msg = self
+            .data
+            .with(|d| unsafe { (*d).as_ptr().cast::<T>().read() });
         self.state.store(EMPTY, Ordering::Relaxed);
         msg
     }
@@ -152,10 +155,12 @@ impl Mailbox {
 impl Drop for Mailbox {
     fn drop(&mut self) {
         if self.state.load(Ordering::Relaxed) == FULL {
-            if let Some(drop_msg) = self.drop_msg.get_mut().take() {
+            // SAFETY: `&mut self`: no one else can reach the cells any more.
+            if let Some(drop_msg) = self.drop_msg.with_mut(|f| unsafe { (*f).take() }) {
                 // SAFETY: FULL means `put` wrote a message nobody took, and `drop_msg` is its
-                // type's destructor; `&mut self`: no one else can reach it any more.
-                unsafe { drop_msg(self.data.get_mut().as_mut_ptr().cast::<u8>()) }
+                // type's destructor; `&mut self`, as above.
+                self.data
+                    .with_mut(|d| unsafe { drop_msg((*d).as_mut_ptr().cast::<u8>()) });
             }
         }
     }
