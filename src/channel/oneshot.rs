@@ -258,13 +258,11 @@ impl<T> Receiver<T> {
         if s & VALUE != 0 {
             // `Receiver` is `!Sync`: only this thread takes, and it takes once.
             self.inner.state.fetch_or(TAKEN, Ordering::Relaxed);
+            let value = &self.inner.value;
             // SAFETY: `VALUE` was seen with acquire, so the sender's write is visible; the
             // sender does not take it back once `VALUE` is published to a live receiver,
             // and `TAKEN` (set above) keeps anyone from reading it again.
-            return Ok(self
-                .inner
-                .value
-                .with(|v| unsafe { (*v).assume_init_read() }));
+            return Ok(value.with(|v| unsafe { (*v).assume_init_read() }));
         }
         if s & TX_GONE != 0 {
             return Err(TryRecvError::Disconnected);
@@ -326,11 +324,10 @@ impl<T> Receiver<T> {
                 return Err(RecvTimeoutError::Timeout);
             }
             let waiter = Waiter::new();
+            let slot = &self.inner.waiter;
             // SAFETY: nothing was sent (just seen) and `RX_WAITING` is clear (we clear it
             // after every wait, below or in `ClearWaiting`): no sender reads the handle now.
-            self.inner
-                .waiter
-                .with_mut(|slot| unsafe { *slot = Some(waiter) });
+            slot.with_mut(|slot| unsafe { *slot = Some(waiter) });
             let prev = self.inner.state.fetch_or(RX_WAITING, Ordering::AcqRel);
             let clear = ClearWaiting(&self.inner.state);
             if prev & (VALUE | TX_GONE) == 0 {

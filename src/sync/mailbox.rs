@@ -134,12 +134,11 @@ impl Mailbox {
     /// (the waiter waited on a receive of a `T`).
     #[inline]
     pub(crate) unsafe fn take<T>(&self) -> T {
+        let data = &self.data;
         // SAFETY: FULL was seen with acquire, so the writer's bytes are visible, and no one
         // writes again until the waiter is chosen again (which needs it WAITING, i.e. a new
         // operation); the bytes are a `T` per the contract.
-        let msg = self
-            .data
-            .with(|d| unsafe { (*d).as_ptr().cast::<T>().read() });
+        let msg = data.with(|d| unsafe { (*d).as_ptr().cast::<T>().read() });
         self.state.store(EMPTY, Ordering::Relaxed);
         msg
     }
