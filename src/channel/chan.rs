@@ -82,11 +82,16 @@ pub(crate) struct Entry<T> {
     /// A plain `send` or `recv` (not a select's): its waiter is chosen with a store under
     /// the lock, and withdrawn under it (`wait_plain`).
     pub(crate) plain: bool,
-    /// A plain receive of a message that fits the waiter's mailbox: deliver it there.
-    pub(crate) mailbox: bool,
 }
 
 impl<T> Entry<T> {
+    /// For a receive: whether the message goes into the waiter's mailbox (a plain receive
+    /// of a message that fits) rather than the stash.
+    #[inline]
+    pub(crate) fn uses_mailbox(&self) -> bool {
+        self.plain && Mailbox::fits::<T>()
+    }
+
     /// Chooses this entry's waiter (the caller holds the channel's lock); `false` if it
     /// gave up or another operation of its select was chosen.
     #[inline]
@@ -189,7 +194,6 @@ impl<T> Chan<T> {
                 oper: 0,
                 msg: Some(msg),
                 plain: true,
-                mailbox: false,
             });
             drop(st);
             let guard = Unregister {
@@ -205,12 +209,9 @@ impl<T> Chan<T> {
                 // Still queued: withdraw the message and look again, still under the lock.
                 Settled::Waiting(locked) => {
                     st = locked;
-                    let pos = st
-                        .send_waiters
-                        .iter()
-                        .position(|e| e.waiter.id == waiter.id)
+                    let entry = st
+                        .withdraw(false, waiter.id)
                         .expect("an unchosen plain sender's entry stays until it removes it");
-                    let entry = st.send_waiters.remove(pos).expect("position is valid");
                     msg = entry.msg.expect("a plain send's entry holds its message");
                 }
             }
@@ -242,7 +243,6 @@ impl<T> Chan<T> {
                 oper: 0,
                 msg: None,
                 plain: true,
-                mailbox: Mailbox::fits::<T>(),
             });
             drop(st);
             let guard = Unregister {
@@ -267,7 +267,7 @@ impl<T> Chan<T> {
                 // Still queued: withdraw, and look again still under the lock.
                 Settled::Waiting(mut locked) => {
                     std::mem::forget(guard);
-                    locked.recv_waiters.retain(|e| e.waiter.id != waiter.id);
+                    locked.withdraw(true, waiter.id);
                     locked
                 }
             };
@@ -293,7 +293,7 @@ impl<T> Chan<T> {
         loop {
             match waiter.mailbox.delivery() {
                 // SAFETY: we own the waiter, saw FULL, and it waited on a receive of this
-                // channel, whose senders put a `T` (`Entry::mailbox` is only set for those).
+                // channel, whose senders put a `T` (`Entry::uses_mailbox`).
                 Delivery::Full => return Stashed::Msg(unsafe { waiter.mailbox.take::<T>() }),
                 Delivery::Cancelled => {
                     waiter.mailbox.clear_cancelled();
@@ -484,17 +484,7 @@ impl<T> Drop for Unregister<'_, T> {
             if self.waiter.state() >= CHOSEN {
                 (true, None)
             } else {
-                let queue = if self.recv {
-                    &mut st.recv_waiters
-                } else {
-                    &mut st.send_waiters
-                };
-                let id = self.waiter.id;
-                let entry = queue
-                    .iter()
-                    .position(|e| e.waiter.id == id)
-                    .and_then(|i| queue.remove(i));
-                (false, entry)
+                (false, st.withdraw(self.recv, self.waiter.id))
             }
         };
         // A withdrawn send's message is dropped here, without the lock.
@@ -509,6 +499,19 @@ impl<T> Drop for Unregister<'_, T> {
 impl<T> State<T> {
     fn has_room(&self, cap: Option<usize>) -> bool {
         cap.is_none_or(|c| self.queue.len() + self.reserved < c)
+    }
+
+    /// Removes the entry of plain waiter `id` (not chosen: the caller checked under the
+    /// lock) from the receive or send queue. The caller drops it after unlocking if it may
+    /// hold a message.
+    fn withdraw(&mut self, recv: bool, id: u64) -> Option<Entry<T>> {
+        let queue = if recv {
+            &mut self.recv_waiters
+        } else {
+            &mut self.send_waiters
+        };
+        let i = queue.iter().position(|e| e.waiter.id == id)?;
+        queue.remove(i)
     }
 
     /// Chooses the first blocked receiver still waiting and removes its entry.
@@ -648,9 +651,9 @@ impl<T> State<T> {
     // A put or take of a waiter's mailbox (`sync::mailbox`), its type argued below.
     #[allow(unsafe_code)]
     fn deliver(&mut self, e: Entry<T>, msg: T, wakes: &mut Wakes) {
-        if e.mailbox {
-            // SAFETY: `e` is a plain receive on this channel (`mailbox` is set only for
-            // those, and only if a `T` fits), which we chose just now and deliver to once.
+        if e.uses_mailbox() {
+            // SAFETY: `e` is a plain receive on this channel of a `T` that fits (what
+            // `uses_mailbox` checks), which we chose just now and deliver to once.
             unsafe { e.waiter.mailbox.put(msg) };
         } else {
             self.stash.push((e.waiter.id, Stashed::Msg(msg)));

@@ -410,36 +410,35 @@ impl Pool {
     }
 }
 
+/// The value for `key` in a short list of pairs, added (as its default) if missing.
+fn entry<K: PartialEq, V: Default>(list: &mut Vec<(K, V)>, key: K) -> &mut V {
+    let i = match list.iter().position(|(k, _)| *k == key) {
+        Some(i) => i,
+        None => {
+            list.push((key, V::default()));
+            list.len() - 1
+        }
+    };
+    &mut list[i].1
+}
+
 impl PoolInner {
     /// The free list of stacks of `size` and kind.
     fn free_list(&mut self, size: usize, guarded: bool) -> &mut Vec<StackMem> {
-        let i = match self.free.iter().position(|(k, _)| *k == (size, guarded)) {
-            Some(i) => i,
-            None => {
-                self.free.push(((size, guarded), Vec::new()));
-                self.free.len() - 1
-            }
-        };
-        &mut self.free[i].1
+        entry(&mut self.free, (size, guarded))
     }
 
     /// Carves one compact stack of `size` bytes, mapping a new slab when the current is used up.
     fn carve(&mut self, size: usize) -> io::Result<StackMem> {
-        let slab = match self.slabs.iter().position(|(s, _)| *s == size) {
-            Some(i) => i,
-            None => {
-                self.slabs.push((size, (0, 0)));
-                self.slabs.len() - 1
-            }
-        };
-        let (lo, left, first) = match self.slabs[slab].1 {
+        let slab = entry(&mut self.slabs, size);
+        let (lo, left, first) = match *slab {
             (lo, left) if left > 0 => (lo, left, false),
             _ => {
                 let count = (SLAB_BYTES / size).max(1);
                 (map_slab(size, count)?, count, true)
             }
         };
-        self.slabs[slab].1 = (lo + size, left - 1);
+        *slab = (lo + size, left - 1);
         Ok(StackMem {
             lo,
             size,

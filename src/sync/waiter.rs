@@ -40,9 +40,9 @@
 //! waiter that is still referenced (by a queue entry not yet removed, by a waker between
 //! choosing it and waking it, by a select that reserved it) is left to its holders and a
 //! fresh one is made, to become a spare in turn. So a waker can never choose or wake a
-//! reused waiter on behalf of an operation that is over: it would need a reference to do so. What can
-//! survive is a wake-up already delivered to the thread's parker, which every wait loop
-//! tolerates. The waiter's `id` survives reuse too, so whatever is keyed by it (a channel's
+//! reused waiter on behalf of an operation that is over: it would need a reference to do
+//! so. What can survive is a wake-up already delivered to the thread's parker, which every
+//! wait loop tolerates. The waiter's `id` survives reuse too, so whatever is keyed by it (a channel's
 //! stash) must be consumed before the operation ends (see `channel::chan`).
 //!
 //! # Shutdown

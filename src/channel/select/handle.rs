@@ -18,7 +18,7 @@ pub(crate) enum Token {
     /// A receive on an empty, disconnected channel.
     RecvDisconnected,
     /// A send to this blocked receiver, chosen for us; `true` if its entry takes the
-    /// message in the waiter's mailbox (`Entry::mailbox`).
+    /// message in the waiter's mailbox (`Entry::uses_mailbox`).
     SendTo(Arc<Waiter>, bool),
     /// A send into a reserved buffer slot.
     SendSlot,
@@ -76,7 +76,6 @@ impl<T> SelectHandle for Receiver<T> {
             oper,
             msg: None,
             plain: false,
-            mailbox: false,
         });
         st.wake_select_senders(Some(waiter.id), &mut wakes);
         drop(st);
@@ -112,7 +111,8 @@ impl<T> SelectHandle for Sender<T> {
             return Some(Token::SendDisconnected);
         }
         if let Some(e) = st.take_receiver() {
-            return Some(Token::SendTo(e.waiter, e.mailbox));
+            let mailbox = e.uses_mailbox();
+            return Some(Token::SendTo(e.waiter, mailbox));
         }
         let cap = self.chan.cap;
         if cap != Some(0) && cap.is_none_or(|c| st.queue.len() + st.reserved < c) {
@@ -128,7 +128,6 @@ impl<T> SelectHandle for Sender<T> {
             oper,
             msg: None,
             plain: false,
-            mailbox: false,
         });
     }
 
