@@ -16,7 +16,23 @@ pub(crate) mod sync {
     pub(crate) use parking_lot::{Mutex, MutexGuard};
 
     pub(crate) mod atomic {
-        pub(crate) use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+        pub(crate) use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering};
+    }
+}
+
+/// Waiting out another thread that is a few instructions from publishing something (a
+/// channel sender between taking a parked receive and choosing it): a model yields instead.
+pub(crate) mod hint {
+    /// One step of a bounded spin, then yields the OS thread (never a green thread's switch
+    /// point: callers may be unwinding, and the thread they wait for is running elsewhere).
+    #[inline]
+    pub(crate) fn backoff(step: &mut u32) {
+        if *step < 6 {
+            (0..1u32 << *step).for_each(|_| std::hint::spin_loop());
+            *step += 1;
+        } else {
+            std::thread::yield_now();
+        }
     }
 }
 

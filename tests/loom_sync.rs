@@ -67,7 +67,7 @@ mod loom {
         pub(crate) mod atomic {
             use std::sync::OnceLock;
 
-            pub(crate) use ::loom::sync::atomic::{AtomicUsize, Ordering};
+            pub(crate) use ::loom::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
             /// loom's `AtomicU8`, constructible in a `const fn` (created on first use).
             pub(crate) struct AtomicU8 {
@@ -119,6 +119,13 @@ mod loom {
                     self.get().compare_exchange(a, b, s, f)
                 }
             }
+        }
+    }
+
+    /// A spin waiting for another thread yields to loom's scheduler instead.
+    pub(crate) mod hint {
+        pub(crate) fn backoff(_step: &mut u32) {
+            ::loom::thread::yield_now();
         }
     }
 

@@ -37,14 +37,42 @@
 //!   its state under the lock, where no one can choose it meanwhile. So a message is never
 //!   both delivered and reported as timed out.
 //!
+//!
+//! # The receive slot
+//!
+//! One blocked plain `recv` may wait in the channel's [`RecvSlot`] instead of the queue: the
+//! first to block while no other receive is queued (and whose message type fits the
+//! mailbox). A sender takes it out with one compare-and-swap, *without the channel's lock*:
+//! it puts the message in the waiter's mailbox, wakes it, and only then stores CHOSEN, its
+//! last access to the waiter (the owner may return, and reuse or free the waiter, as soon
+//! as it sees CHOSEN; until then it keeps it alive). A bounded(0) ping-pong thus takes the
+//! lock only on the receiving side. The slot counts as the front of `recv_waiters`:
+//!
+//! - The slot is filled only under the lock, by a receive that found nothing to take, no
+//!   queued receive and an empty slot; so it is older than every queued receive, and while it
+//!   is full the buffer is empty and no plain sender is queued (every path that would buffer
+//!   a message or queue a sender takes the slot first).
+//! - Whoever takes the waiter out of the slot (the compare-and-swap) owns its choice and
+//!   must complete it. Under the lock, paths take it as a queue [`Entry`] (a reference
+//!   counted for it) and go on as for any queued receive: deliver, reserve for a select,
+//!   or cancel (the last sender left: the owner looks again and finds the channel
+//!   disconnected).
+//! - The owner settles without the lock: CHOSEN means done; still in the slot means not
+//!   chosen (it may withdraw, by taking itself out with a compare-and-swap, on a timeout or
+//!   an unwind); gone from the slot but not CHOSEN yet means a sender is between its
+//!   compare-and-swap and its store, a few instructions on a running thread: it spins.
+//!
 //! Capacity: `None` is unbounded; `Some(0)` is a rendezvous (the buffer stays empty: every
 //! message goes from a sender's hand to a blocked receiver's); `Some(n)` holds `n`, minus
 //! slots `reserved` by selected sends not yet completed.
 
 use crate::loom::sync::MutexGuard;
+use crate::loom::sync::atomic::{AtomicPtr, Ordering};
 use crate::loom::time::Instant;
 use crate::runtime::WaitReason;
 use std::collections::VecDeque;
+use std::marker::PhantomData;
+use std::ptr::{self, NonNull};
 use std::sync::Arc;
 
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
@@ -55,7 +83,251 @@ use crate::sync::waiter::{ABORTED, CHOSEN, WAITING, Waiter};
 #[derive(Debug)]
 pub(crate) struct Chan<T> {
     pub(crate) cap: Option<usize>,
+    /// One blocked plain operation of each kind, taken without the lock; see "The slots".
+    pub(crate) slots: Slots<T>,
     pub(crate) state: crate::loom::sync::Mutex<State<T>>,
+}
+
+/// The two slots of a channel of `T`s; see "The slots" in the module docs.
+#[derive(Debug)]
+pub(crate) struct Slots<T> {
+    /// A blocked plain receive of a `T` that fits the mailbox, taken by senders.
+    recv: Slot,
+    /// A blocked plain send, its `T` in its own waiter's mailbox, taken by receivers.
+    send: Slot,
+    /// What the mailboxes of the waiters here carry.
+    msg: PhantomData<fn(T) -> T>,
+}
+
+/// The waiter of one blocked plain operation (a pointer into its owner's `Arc<Waiter>`), or
+/// null; see "The slots" in the module docs.
+#[derive(Debug)]
+struct Slot(AtomicPtr<Waiter>);
+
+impl Slot {
+    fn new() -> Slot {
+        Slot(AtomicPtr::new(ptr::null_mut()))
+    }
+
+    /// Whether an operation waits here (a snapshot).
+    #[inline]
+    fn is_full(&self) -> bool {
+        !self.0.load(Ordering::Relaxed).is_null()
+    }
+
+    /// Puts the caller's own waiter here. Under the channel's lock, with the slot empty.
+    #[inline]
+    fn fill(&self, w: &Arc<Waiter>) {
+        debug_assert!(!self.is_full());
+        // Release: the waiter's reset (WAITING, its mailbox) is visible to its taker.
+        self.0.store(Arc::as_ptr(w).cast_mut(), Ordering::Release);
+    }
+
+    /// Takes the waiting operation out, if there is one: the caller now owns its choice (it
+    /// must choose it with [`Waiter::choose_exclusive`], its last access to the waiter unless
+    /// it holds a reference of its own).
+    #[inline]
+    fn take(&self) -> Option<NonNull<Waiter>> {
+        let p = NonNull::new(self.0.load(Ordering::Relaxed))?;
+        self.0
+            .compare_exchange(
+                p.as_ptr(),
+                ptr::null_mut(),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            )
+            .ok()
+            .and(Some(p))
+    }
+
+    /// [`Slot::take`] with a reference of the caller's own to the waiter, for the paths
+    /// under the lock, which complete it like a queued operation (and wake it after
+    /// unlocking).
+    // Rebuilding an `Arc` from the slot's pointer, argued below.
+    #[allow(unsafe_code)]
+    fn take_shared(&self) -> Option<Arc<Waiter>> {
+        let p = self.take()?.as_ptr().cast_const();
+        // SAFETY: `fill` stored `Arc::as_ptr` of the owner's `Arc<Waiter>`, and the owner
+        // keeps that `Arc` until it sees CHOSEN, which only we (its taker) can store and have
+        // not: so the count is at least one and `p` is an `Arc`'s pointer.
+        Some(unsafe {
+            Arc::increment_strong_count(p);
+            Arc::from_raw(p)
+        })
+    }
+
+    /// The owner takes its waiter back out; `false` if someone took it first (and is
+    /// choosing it).
+    #[inline]
+    fn withdraw(&self, w: &Waiter) -> bool {
+        let p = ptr::from_ref(w).cast_mut();
+        self.0
+            .compare_exchange(p, ptr::null_mut(), Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// The owner's wait, after `fill`: `true` once chosen, `false` if it withdrew at
+    /// `deadline`. An unwind out of it leaves the waiter here (the caller's guard settles).
+    fn wait(&self, w: &Waiter, reason: WaitReason, deadline: Option<Instant>) -> bool {
+        loop {
+            if w.state() >= CHOSEN {
+                return true;
+            }
+            if !ptr::eq(self.0.load(Ordering::Relaxed), w) {
+                // Taken: its taker is a few instructions from CHOSEN.
+                Slot::settle(w);
+                return true;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) && self.withdraw(w) {
+                return false;
+            }
+            w.wait(reason, deadline);
+        }
+    }
+
+    /// Waits for the CHOSEN of whoever took `w` out of its slot: a few instructions away on a
+    /// running thread (see the module docs).
+    fn settle(w: &Waiter) {
+        let mut step = 0;
+        while w.state() < CHOSEN {
+            crate::loom::hint::backoff(&mut step);
+        }
+    }
+}
+
+// The mailboxes of the waiters in the slots, argued per function.
+#[allow(unsafe_code)]
+impl<T> Slots<T> {
+    fn new() -> Slots<T> {
+        Slots {
+            recv: Slot::new(),
+            send: Slot::new(),
+            msg: PhantomData,
+        }
+    }
+
+    /// Whether the slots are used for `T`s (those that fit a mailbox).
+    #[inline(always)]
+    const fn used() -> bool {
+        Mailbox::fits::<T>()
+    }
+
+    /// Hands `msg` to the receive waiting in the receive slot, if there is one, without the
+    /// channel's lock; else gives it back.
+    #[inline]
+    pub(crate) fn hand_over(&self, msg: T) -> Result<(), T> {
+        if !Slots::<T>::used() {
+            return Err(msg);
+        }
+        let Some(w) = self.recv.take() else {
+            return Err(msg);
+        };
+        // SAFETY: the owner keeps the waiter alive until it sees CHOSEN, stored below as our
+        // last access to it (as `Arc::drop`'s decrement is the last access to its count).
+        let w = unsafe { w.as_ref() };
+        // SAFETY: a plain receive of a `T` (the slots' type) that fits, which we took and so
+        // chose, delivered to once.
+        unsafe { w.mailbox.put(msg) };
+        w.wake();
+        w.choose_exclusive(CHOSEN);
+        Ok(())
+    }
+
+    /// Takes the message of the send waiting in the send slot, if there is one, without the
+    /// channel's lock, and wakes it. Only for a rendezvous channel: a bounded one's buffer
+    /// holds older messages while a send waits.
+    #[inline]
+    pub(crate) fn take_over(&self) -> Option<T> {
+        if !Slots::<T>::used() {
+            return None;
+        }
+        let w = self.send.take()?;
+        // SAFETY: as in `hand_over`: alive until our CHOSEN below, our last access.
+        let w = unsafe { w.as_ref() };
+        // SAFETY: a plain send of a `T` fills its own mailbox before it enters the slot (the
+        // release of `Slot::fill`, acquired by our take); we took it, so we are its reader.
+        let msg = unsafe { w.mailbox.take::<T>() };
+        w.wake();
+        w.choose_exclusive(CHOSEN);
+        Some(msg)
+    }
+
+    /// Under the lock: the receive in the slot, chosen, as the queue entry it stands for.
+    #[inline]
+    fn take_receive(&self) -> Option<Entry<T>> {
+        let waiter = self.recv.take_shared()?;
+        waiter.choose_exclusive(CHOSEN);
+        Some(Entry {
+            waiter,
+            oper: 0,
+            msg: None,
+            plain: true,
+        })
+    }
+
+    /// Under the lock: the send in the slot, chosen, its message taken; wake the waiter
+    /// after unlocking.
+    #[inline]
+    fn take_send(&self) -> Option<(T, Arc<Waiter>)> {
+        let waiter = self.send.take_shared()?;
+        // SAFETY: as in `take_over`.
+        let msg = unsafe { waiter.mailbox.take::<T>() };
+        waiter.choose_exclusive(CHOSEN);
+        Some((msg, waiter))
+    }
+
+    /// The last sender left: tells the receive in the slot, which looks again (a cancelled
+    /// delivery). Wake it after unlocking.
+    fn disconnect_receive(&self) -> Option<Arc<Waiter>> {
+        let waiter = self.recv.take_shared()?;
+        waiter.mailbox.cancel();
+        waiter.choose_exclusive(CHOSEN);
+        Some(waiter)
+    }
+
+    /// The last receiver left: tells the send in the slot, chosen with its message still in
+    /// its mailbox, which it takes back. Wake it after unlocking.
+    fn disconnect_send(&self) -> Option<Arc<Waiter>> {
+        let waiter = self.send.take_shared()?;
+        waiter.choose_exclusive(CHOSEN);
+        Some(waiter)
+    }
+
+    /// Parks a plain receive's `waiter` in the receive slot if it may wait there (its
+    /// message fits, no receive is queued, the slot is empty); under the lock, after finding
+    /// nothing to receive.
+    fn park_receive(&self, st: &State<T>, waiter: &Arc<Waiter>) -> bool {
+        let ok = Slots::<T>::used() && st.recv_waiters.is_empty() && !self.recv.is_full();
+        if ok {
+            self.recv.fill(waiter);
+        }
+        ok
+    }
+
+    /// Parks a plain send's `waiter`, `msg` in its mailbox, in the send slot if it may wait
+    /// there (as for receives); else gives `msg` back. Under the lock, after finding no room.
+    fn park_send(&self, st: &State<T>, waiter: &Arc<Waiter>, msg: T) -> Result<(), T> {
+        if !(Slots::<T>::used() && st.send_waiters.is_empty() && !self.send.is_full()) {
+            return Err(msg);
+        }
+        // SAFETY: the caller's own waiter, for this operation: its mailbox is empty (every
+        // operation leaves it so) and no one else reads it before `fill` publishes it.
+        unsafe { waiter.mailbox.put(msg) };
+        self.send.fill(waiter);
+        Ok(())
+    }
+
+    /// The message a send that waited in the slot still has: `Some` if it withdrew, or was
+    /// told that the last receiver left; `None` if a receiver took it.
+    fn unsent(&self, waiter: &Waiter) -> Option<T> {
+        match waiter.mailbox.delivery() {
+            // SAFETY: our own waiter, which `park_send` filled with a `T`; whoever took it
+            // out of the slot chose it without taking the message (its last access), or we
+            // withdrew it, so no one else reads the mailbox.
+            Delivery::Full => Some(unsafe { waiter.mailbox.take::<T>() }),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -99,7 +371,7 @@ impl<T> Entry<T> {
         if self.plain {
             // Queued means still waiting: a plain waiter leaves the queue (chosen, or
             // withdrawn) only under the lock we hold.
-            self.waiter.choose_locked(CHOSEN + self.oper);
+            self.waiter.choose_exclusive(CHOSEN + self.oper);
             true
         } else {
             self.waiter.choose(CHOSEN + self.oper)
@@ -152,6 +424,7 @@ impl<T> Chan<T> {
     pub(crate) fn new(cap: Option<usize>) -> Chan<T> {
         Chan {
             cap,
+            slots: Slots::new(),
             state: crate::loom::sync::Mutex::new(State {
                 queue: VecDeque::with_capacity(cap.unwrap_or(0).min(1024)),
                 reserved: 0,
@@ -170,11 +443,13 @@ impl<T> Chan<T> {
         msg: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        let mut msg = msg;
+        let Err(mut msg) = self.slots.hand_over(msg) else {
+            return Ok(());
+        };
         let mut st = self.state.lock();
         loop {
             let mut wakes = Wakes::default();
-            match st.try_send(self.cap, msg, &mut wakes) {
+            match st.try_send(&self.slots, self.cap, msg, &mut wakes) {
                 Ok(()) => {
                     drop(st);
                     wakes.wake();
@@ -189,6 +464,29 @@ impl<T> Chan<T> {
                 return Err(SendTimeoutError::Timeout(msg));
             }
             let waiter = super::spare::waiter();
+            match self.slots.park_send(&st, &waiter, msg) {
+                Ok(()) => {
+                    drop(st);
+                    let guard = SlotGuard {
+                        chan: self,
+                        waiter: &waiter,
+                        recv: false,
+                    };
+                    self.slots
+                        .send
+                        .wait(&waiter, WaitReason::ChannelSend, deadline);
+                    std::mem::forget(guard);
+                    // Taken; or still ours: withdrawn at the deadline, or the last receiver
+                    // left. Then look again.
+                    match self.slots.unsent(&waiter) {
+                        None => return Ok(()),
+                        Some(m) => msg = m,
+                    }
+                    st = self.state.lock();
+                    continue;
+                }
+                Err(m) => msg = m,
+            }
             st.send_waiters.push_back(Entry {
                 waiter: Arc::clone(&waiter),
                 oper: 0,
@@ -218,12 +516,26 @@ impl<T> Chan<T> {
         }
     }
 
+    /// The message of a send waiting in the slot, taken without the lock: only for a
+    /// rendezvous channel (see [`Slots::take_over`]).
+    #[inline]
+    pub(crate) fn take_from_slot(&self) -> Option<T> {
+        if self.cap == Some(0) {
+            self.slots.take_over()
+        } else {
+            None
+        }
+    }
+
     /// Receives, blocking until `deadline` while the channel is empty.
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        if let Some(m) = self.take_from_slot() {
+            return Ok(m);
+        }
         let mut st = self.state.lock();
         loop {
             let mut wakes = Wakes::default();
-            match st.try_recv(self.cap, &mut wakes) {
+            match st.try_recv(&self.slots, self.cap, &mut wakes) {
                 Ok(m) => {
                     drop(st);
                     wakes.wake();
@@ -238,6 +550,33 @@ impl<T> Chan<T> {
                 return Err(RecvTimeoutError::Timeout);
             }
             let waiter = super::spare::waiter();
+            if self.slots.park_receive(&st, &waiter) {
+                drop(st);
+                // As below: a select waiting to send will find us.
+                wakes.wake();
+                let guard = SlotGuard {
+                    chan: self,
+                    waiter: &waiter,
+                    recv: true,
+                };
+                if self
+                    .slots
+                    .recv
+                    .wait(&waiter, WaitReason::ChannelRecv, deadline)
+                {
+                    // As below: the guard stays armed until we have the message.
+                    let delivered = self.take_delivery(&waiter, true, true);
+                    std::mem::forget(guard);
+                    if let Stashed::Msg(m) = delivered {
+                        return Ok(m);
+                    }
+                    // Cancelled (a select's reserved send, or the last sender left).
+                } else {
+                    std::mem::forget(guard);
+                }
+                st = self.state.lock();
+                continue;
+            }
             st.recv_waiters.push_back(Entry {
                 waiter: Arc::clone(&waiter),
                 oper: 0,
@@ -344,7 +683,7 @@ impl<T> Chan<T> {
         };
         if let Some(Stashed::Msg(m)) = stashed {
             let mut wakes = Wakes::default();
-            self.state.lock().hand_back(m, &mut wakes);
+            self.state.lock().hand_back(&self.slots, m, &mut wakes);
             wakes.wake();
         }
     }
@@ -381,7 +720,9 @@ impl<T> Chan<T> {
         let mut st = self.state.lock();
         st.senders -= 1;
         if st.senders == 0 {
-            let waiters: Vec<_> = st.recv_waiters.iter().map(|e| e.waiter.clone()).collect();
+            let mut waiters: Vec<_> = st.recv_waiters.iter().map(|e| e.waiter.clone()).collect();
+            // The receive in the slot is told by a cancelled delivery, and looks again.
+            waiters.extend(self.slots.disconnect_receive());
             drop(st);
             waiters.iter().for_each(|w| w.wake());
         }
@@ -392,7 +733,9 @@ impl<T> Chan<T> {
         let mut st = self.state.lock();
         st.receivers -= 1;
         if st.receivers == 0 {
-            let waiters: Vec<_> = st.send_waiters.iter().map(|e| e.waiter.clone()).collect();
+            let mut waiters: Vec<_> = st.send_waiters.iter().map(|e| e.waiter.clone()).collect();
+            // The send in the slot takes its message back and looks again.
+            waiters.extend(self.slots.disconnect_send());
             drop(st);
             waiters.iter().for_each(|w| w.wake());
         }
@@ -413,7 +756,7 @@ enum Settled<'a, T> {
 /// was chosen.
 ///
 /// A plain waiter is chosen only under the channel's lock, by a plain store
-/// ([`Waiter::choose_locked`]), so it never aborts with a compare-and-swap: whether it was
+/// ([`Waiter::choose_exclusive`]), so it never aborts with a compare-and-swap: whether it was
 /// chosen is settled under the lock too. Usually a waker chose it, and one load tells.
 #[inline]
 fn wait_plain<'a, T>(
@@ -496,6 +839,32 @@ impl<T> Drop for Unregister<'_, T> {
     }
 }
 
+/// [`Unregister`] for an operation waiting in a slot (`recv`: the receive slot, else the
+/// send slot): withdraws it; or, if it was taken, waits for its choice, then puts a
+/// received message back in the channel. A send's message not taken is dropped as the
+/// sender's stack unwinds.
+struct SlotGuard<'a, T> {
+    chan: &'a Chan<T>,
+    waiter: &'a Waiter,
+    recv: bool,
+}
+
+impl<T> Drop for SlotGuard<'_, T> {
+    fn drop(&mut self) {
+        let slots = &self.chan.slots;
+        let slot = if self.recv { &slots.recv } else { &slots.send };
+        let withdrawn = self.waiter.state() < CHOSEN && slot.withdraw(self.waiter);
+        if !withdrawn {
+            Slot::settle(self.waiter);
+        }
+        if !self.recv {
+            drop(slots.unsent(self.waiter));
+        } else if !withdrawn {
+            self.chan.reclaim(self.waiter.id, Some(self.waiter), true);
+        }
+    }
+}
+
 impl<T> State<T> {
     fn has_room(&self, cap: Option<usize>) -> bool {
         cap.is_none_or(|c| self.queue.len() + self.reserved < c)
@@ -514,9 +883,13 @@ impl<T> State<T> {
         queue.remove(i)
     }
 
-    /// Chooses the first blocked receiver still waiting and removes its entry.
+    /// Chooses the first blocked receiver still waiting (the one in `slot`, else the
+    /// queue's) and removes its entry.
     #[inline]
-    pub(crate) fn take_receiver(&mut self) -> Option<Entry<T>> {
+    pub(crate) fn take_receiver(&mut self, slots: &Slots<T>) -> Option<Entry<T>> {
+        if let Some(e) = slots.take_receive() {
+            return Some(e);
+        }
         // Usually the first one is still waiting: take it without a search.
         if self.recv_waiters.front()?.choose() {
             return self.recv_waiters.pop_front();
@@ -525,17 +898,27 @@ impl<T> State<T> {
         self.recv_waiters.remove(i)
     }
 
-    /// Whether a blocked receiver other than waiter `except` is still waiting.
-    pub(crate) fn has_receiver(&self, except: u64) -> bool {
-        self.recv_waiters
-            .iter()
-            .any(|e| e.waiter.id != except && e.waiter.state() == WAITING)
+    /// Whether a blocked receiver other than waiter `except` (a select's) is still waiting.
+    pub(crate) fn has_receiver(&self, slots: &Slots<T>, except: u64) -> bool {
+        slots.recv.is_full()
+            || self
+                .recv_waiters
+                .iter()
+                .any(|e| e.waiter.id != except && e.waiter.state() == WAITING)
     }
 
     /// Chooses the first blocked plain sender and takes its message; wakes the selects
     /// waiting to send that it passes (they look again and find a receiver).
     #[inline]
-    pub(crate) fn take_sender(&mut self, wakes: &mut Wakes) -> Option<(T, Arc<Waiter>)> {
+    pub(crate) fn take_sender(
+        &mut self,
+        slots: &Slots<T>,
+        wakes: &mut Wakes,
+    ) -> Option<(T, Arc<Waiter>)> {
+        // The one in the slot is older than the queue's.
+        if let Some(taken) = slots.take_send() {
+            return Some(taken);
+        }
         // Usually the first one is a plain sender still waiting: take it without a search.
         let e = self.send_waiters.front()?;
         if e.msg.is_some() && e.choose() {
@@ -564,10 +947,12 @@ impl<T> State<T> {
     }
 
     /// Whether a blocked plain sender is still waiting.
-    pub(crate) fn has_sender(&self) -> bool {
-        self.send_waiters
-            .iter()
-            .any(|e| e.msg.is_some() && e.waiter.state() == WAITING)
+    pub(crate) fn has_sender(&self, slots: &Slots<T>) -> bool {
+        slots.send.is_full()
+            || self
+                .send_waiters
+                .iter()
+                .any(|e| e.msg.is_some() && e.waiter.state() == WAITING)
     }
 
     /// Wakes the selects waiting to send (a receiver is about to block), except the
@@ -581,12 +966,12 @@ impl<T> State<T> {
     }
 
     /// Fills freed slots of a bounded buffer from blocked senders.
-    pub(crate) fn refill(&mut self, cap: Option<usize>, wakes: &mut Wakes) {
+    pub(crate) fn refill(&mut self, slots: &Slots<T>, cap: Option<usize>, wakes: &mut Wakes) {
         if cap.is_none_or(|c| c == 0) {
             return;
         }
         while self.has_room(cap) {
-            match self.take_sender(wakes) {
+            match self.take_sender(slots, wakes) {
                 Some((m, w)) => {
                     self.queue.push_back(m);
                     wakes.push(w);
@@ -598,6 +983,7 @@ impl<T> State<T> {
 
     pub(crate) fn try_send(
         &mut self,
+        slots: &Slots<T>,
         cap: Option<usize>,
         msg: T,
         wakes: &mut Wakes,
@@ -605,7 +991,7 @@ impl<T> State<T> {
         if self.receivers == 0 {
             return Err(TrySendError::Disconnected(msg));
         }
-        if let Some(e) = self.take_receiver() {
+        if let Some(e) = self.take_receiver(slots) {
             self.deliver(e, msg, wakes);
             return Ok(());
         }
@@ -618,14 +1004,15 @@ impl<T> State<T> {
 
     pub(crate) fn try_recv(
         &mut self,
+        slots: &Slots<T>,
         cap: Option<usize>,
         wakes: &mut Wakes,
     ) -> Result<T, TryRecvError> {
         if let Some(m) = self.queue.pop_front() {
-            self.refill(cap, wakes);
+            self.refill(slots, cap, wakes);
             return Ok(m);
         }
-        if let Some((m, w)) = self.take_sender(wakes) {
+        if let Some((m, w)) = self.take_sender(slots, wakes) {
             wakes.push(w);
             return Ok(m);
         }
@@ -638,8 +1025,8 @@ impl<T> State<T> {
 
     /// Gives a message a receiver will not take back to the channel, first in line: to a
     /// blocked receiver, or the buffer's front (one past its bound, at worst, until received).
-    pub(crate) fn hand_back(&mut self, m: T, wakes: &mut Wakes) {
-        match self.take_receiver() {
+    pub(crate) fn hand_back(&mut self, slots: &Slots<T>, m: T, wakes: &mut Wakes) {
+        match self.take_receiver(slots) {
             Some(e) => self.deliver(e, m, wakes),
             None => self.queue.push_front(m),
         }

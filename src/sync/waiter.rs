@@ -2,9 +2,10 @@
 //!
 //! A waiter is shared (`Arc`) by the thread that waits and the queue it sits in. Its state
 //! word says who decided what, and exactly one party decides: by compare-and-swap, or, for a
-//! plain channel `send`/`recv` (one queue, one lock), by a store under that queue's lock
-//! ([`Waiter::choose_locked`]; such a waiter settles a timeout under the lock instead of
-//! aborting, see `channel::chan`):
+//! plain channel `send`/`recv`, by a store of the one party that can choose it: the holder
+//! of its queue's lock, or the sender that took it out of the channel's receive slot
+//! ([`Waiter::choose_exclusive`]; such a waiter settles a timeout under the lock, or by
+//! taking itself back out of the slot, instead of aborting; see `channel::chan`):
 //!
 //! ```text
 //!  state      | meaning                                   | set by
@@ -152,11 +153,13 @@ impl Waiter {
             .is_ok()
     }
 
-    /// Waker side, for a waiter that is only ever chosen or withdrawn under one lock, which
-    /// the caller holds (a plain channel operation): WAITING -> `value` with a store. Such a
-    /// waiter never aborts on its own; it settles under that lock whether it was chosen.
+    /// Waker side, for a waiter that only one party can choose (a plain channel operation:
+    /// the holder of its queue's lock, or whoever took it out of the channel's receive slot,
+    /// see `channel::chan`): WAITING -> `value` with a store. Such a waiter never aborts on
+    /// its own; it settles under that lock, or by taking itself back out of the slot,
+    /// whether it was chosen.
     #[inline]
-    pub(crate) fn choose_locked(&self, value: usize) {
+    pub(crate) fn choose_exclusive(&self, value: usize) {
         debug_assert!(value >= CHOSEN);
         debug_assert_eq!(self.state.load(Ordering::Relaxed), WAITING);
         self.state.store(value, Ordering::Release);

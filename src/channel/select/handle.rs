@@ -54,7 +54,7 @@ impl<T> SelectHandle for Receiver<T> {
     fn try_select(&self, key: u64) -> Option<Token> {
         let mut wakes = Wakes::default();
         let mut st = self.chan.state.lock();
-        let r = st.try_recv(self.chan.cap, &mut wakes);
+        let r = st.try_recv(&self.chan.slots, self.chan.cap, &mut wakes);
         let token = match r {
             Ok(m) => {
                 st.stash.push((key, Stashed::Msg(m)));
@@ -85,7 +85,7 @@ impl<T> SelectHandle for Receiver<T> {
     fn is_ready(&self, _id: u64) -> bool {
         let st = self.chan.state.lock();
         // Only plain senders count, and a select's own sends are never plain.
-        !st.queue.is_empty() || st.senders == 0 || st.has_sender()
+        !st.queue.is_empty() || st.senders == 0 || st.has_sender(&self.chan.slots)
     }
 
     fn unregister(&self, id: u64) {
@@ -110,7 +110,7 @@ impl<T> SelectHandle for Sender<T> {
         if st.receivers == 0 {
             return Some(Token::SendDisconnected);
         }
-        if let Some(e) = st.take_receiver() {
+        if let Some(e) = st.take_receiver(&self.chan.slots) {
             let mailbox = e.uses_mailbox();
             return Some(Token::SendTo(e.waiter, mailbox));
         }
@@ -135,7 +135,7 @@ impl<T> SelectHandle for Sender<T> {
         let st = self.chan.state.lock();
         let cap = self.chan.cap;
         st.receivers == 0
-            || st.has_receiver(id)
+            || st.has_receiver(&self.chan.slots, id)
             || (cap != Some(0) && cap.is_none_or(|c| st.queue.len() + st.reserved < c))
     }
 
@@ -157,7 +157,7 @@ impl<T> SelectHandle for Sender<T> {
             }
             Token::SendSlot => {
                 st.reserved -= 1;
-                st.refill(self.chan.cap, &mut wakes);
+                st.refill(&self.chan.slots, self.chan.cap, &mut wakes);
                 st.wake_select_senders(None, &mut wakes);
             }
             _ => {}
