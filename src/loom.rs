@@ -16,7 +16,7 @@ pub(crate) mod sync {
     pub(crate) use parking_lot::{Mutex, MutexGuard};
 
     pub(crate) mod atomic {
-        pub(crate) use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering};
+        pub(crate) use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
     }
 }
 

@@ -67,7 +67,7 @@ mod loom {
         pub(crate) mod atomic {
             use std::sync::OnceLock;
 
-            pub(crate) use ::loom::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+            pub(crate) use ::loom::sync::atomic::{AtomicUsize, Ordering};
 
             /// loom's `AtomicU8`, constructible in a `const fn` (created on first use).
             pub(crate) struct AtomicU8 {

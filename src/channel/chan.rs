@@ -67,7 +67,7 @@
 //! slots `reserved` by selected sends not yet completed.
 
 use crate::loom::sync::MutexGuard;
-use crate::loom::sync::atomic::{AtomicPtr, Ordering};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::time::Instant;
 use crate::runtime::WaitReason;
 use std::collections::VecDeque;
@@ -88,66 +88,95 @@ pub(crate) struct Chan<T> {
     pub(crate) state: crate::loom::sync::Mutex<State<T>>,
 }
 
-/// The two slots of a channel of `T`s; see "The slots" in the module docs.
+/// The slot of a channel of `T`s: one word, holding the waiter of one blocked plain
+/// operation (a pointer into its owner's `Arc<Waiter>`) tagged with its direction, and the
+/// BUSY bit; see "The slot" in the module docs.
 #[derive(Debug)]
 pub(crate) struct Slots<T> {
-    /// A blocked plain receive of a `T` that fits the mailbox, taken by senders.
-    recv: Slot,
-    /// A blocked plain send, its `T` in its own waiter's mailbox, taken by receivers.
-    send: Slot,
+    word: AtomicUsize,
     /// What the mailboxes of the waiters here carry.
     msg: PhantomData<fn(T) -> T>,
 }
 
-/// The waiter of one blocked plain operation (a pointer into its owner's `Arc<Waiter>`), or
-/// null; see "The slots" in the module docs.
-#[derive(Debug)]
-struct Slot(AtomicPtr<Waiter>);
+/// The waiter in the word is a send (else a receive).
+const SEND: usize = 1;
+/// The queues or the buffer may hold something, or the channel is disconnected: a blocking
+/// operation may wait in the slot only under the lock (which clears the bit when it is
+/// stale).
+const BUSY: usize = 2;
+/// The waiter's address.
+const PTR: usize = !(SEND | BUSY);
+const _: () = assert!(std::mem::align_of::<Waiter>() > (SEND | BUSY));
 
-impl Slot {
-    fn new() -> Slot {
-        Slot(AtomicPtr::new(ptr::null_mut()))
+/// How [`Slots::park_locked`] went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Parked {
+    /// The waiter is in the slot.
+    Yes,
+    /// An operation of the same direction is there: queue up.
+    SameSide,
+    /// A counterpart got there since the caller looked: look again.
+    Counterpart,
+}
+
+// The mailboxes of the waiters in the slot, and pointers to them, argued per function.
+#[allow(unsafe_code)]
+impl<T> Slots<T> {
+    fn new() -> Slots<T> {
+        Slots {
+            word: AtomicUsize::new(0),
+            msg: PhantomData,
+        }
     }
 
-    /// Whether an operation waits here (a snapshot).
-    #[inline]
-    fn is_full(&self) -> bool {
-        !self.0.load(Ordering::Relaxed).is_null()
+    /// Whether the slot is used for `T`s (those that fit a mailbox).
+    #[inline(always)]
+    const fn used() -> bool {
+        Mailbox::fits::<T>()
     }
 
-    /// Puts the caller's own waiter here. Under the channel's lock, with the slot empty.
+    /// Whether an operation of direction `send` waits here (a snapshot).
     #[inline]
-    fn fill(&self, w: &Arc<Waiter>) {
-        debug_assert!(!self.is_full());
-        // Release: the waiter's reset (WAITING, its mailbox) is visible to its taker.
-        self.0.store(Arc::as_ptr(w).cast_mut(), Ordering::Release);
+    pub(crate) fn has(&self, send: bool) -> bool {
+        let w = self.word.load(Ordering::Relaxed);
+        w & PTR != 0 && (w & SEND != 0) == send
     }
 
-    /// Takes the waiting operation out, if there is one: the caller now owns its choice (it
-    /// must choose it with [`Waiter::choose_exclusive`], its last access to the waiter unless
-    /// it holds a reference of its own).
+    /// Whether `w` waits here, i.e. no one took it (its owner asks).
     #[inline]
-    fn take(&self) -> Option<NonNull<Waiter>> {
-        let p = NonNull::new(self.0.load(Ordering::Relaxed))?;
-        self.0
-            .compare_exchange(
-                p.as_ptr(),
-                ptr::null_mut(),
+    fn holds(&self, w: &Waiter) -> bool {
+        self.word.load(Ordering::Relaxed) & PTR == ptr::from_ref(w) as usize
+    }
+
+    /// Takes the waiting operation of direction `send` out, if there is one: the caller now
+    /// owns its choice (it must choose it with [`Waiter::choose_exclusive`], its last access
+    /// to the waiter unless it holds a reference of its own).
+    #[inline]
+    fn take(&self, send: bool) -> Option<NonNull<Waiter>> {
+        let mut cur = self.word.load(Ordering::Relaxed);
+        loop {
+            if cur & PTR == 0 || (cur & SEND != 0) != send {
+                return None;
+            }
+            // Acquire: the owner's waiter (and a send's message) as it published them.
+            match self.word.compare_exchange_weak(
+                cur,
+                cur & BUSY,
                 Ordering::Acquire,
                 Ordering::Relaxed,
-            )
-            .ok()
-            .and(Some(p))
+            ) {
+                Ok(_) => return NonNull::new((cur & PTR) as *mut Waiter),
+                Err(actual) => cur = actual,
+            }
+        }
     }
 
-    /// [`Slot::take`] with a reference of the caller's own to the waiter, for the paths
+    /// [`Slots::take`] with a reference of the caller's own to the waiter, for the paths
     /// under the lock, which complete it like a queued operation (and wake it after
     /// unlocking).
-    // Rebuilding an `Arc` from the slot's pointer, argued below.
-    #[allow(unsafe_code)]
-    fn take_shared(&self) -> Option<Arc<Waiter>> {
-        let p = self.take()?.as_ptr().cast_const();
-        // SAFETY: `fill` stored `Arc::as_ptr` of the owner's `Arc<Waiter>`, and the owner
+    fn take_shared(&self, send: bool) -> Option<Arc<Waiter>> {
+        let p = self.take(send)?.as_ptr().cast_const();
+        // SAFETY: the word holds `Arc::as_ptr` of the owner's `Arc<Waiter>`, and the owner
         // keeps that `Arc` until it sees CHOSEN, which only we (its taker) can store and have
         // not: so the count is at least one and `p` is an `Arc`'s pointer.
         Some(unsafe {
@@ -156,26 +185,120 @@ impl Slot {
         })
     }
 
-    /// The owner takes its waiter back out; `false` if someone took it first (and is
-    /// choosing it).
+    /// Puts the caller's own `w` here without the lock, if the word is empty and not BUSY
+    /// (only for a rendezvous channel: its buffer stays empty). For a send, `msg` goes into
+    /// the waiter's mailbox first; it is given back if the slot is not free.
     #[inline]
-    fn withdraw(&self, w: &Waiter) -> bool {
-        let p = ptr::from_ref(w).cast_mut();
-        self.0
-            .compare_exchange(p, ptr::null_mut(), Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
+    fn park_free(&self, w: &Arc<Waiter>, msg: Option<T>) -> Result<(), Option<T>> {
+        if !Slots::<T>::used() || self.word.load(Ordering::Relaxed) != 0 {
+            return Err(msg);
+        }
+        let tag = self.fill_mailbox(w, msg);
+        // Release: the waiter's reset and a send's message, for its taker.
+        match self.word.compare_exchange(
+            0,
+            Arc::as_ptr(w) as usize | tag,
+            Ordering::Release,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => Ok(()),
+            Err(_) => Err(self.unsent(w)),
+        }
     }
 
-    /// The owner's wait, after `fill`: `true` once chosen, `false` if it withdrew at
-    /// `deadline`. An unwind out of it leaves the waiter here (the caller's guard settles).
+    /// Puts the caller's own `w` here under the lock, unless another operation is already
+    /// here; `idle`: whether the queues and buffer are empty and the channel connected (so
+    /// the BUSY bit may be cleared). For a send, `msg` goes into the waiter's mailbox and
+    /// comes back unless parked.
+    fn park_locked(
+        &self,
+        w: &Arc<Waiter>,
+        msg: Option<T>,
+        idle: bool,
+    ) -> (Parked, Option<T>) {
+        if !Slots::<T>::used() {
+            return (Parked::SameSide, msg);
+        }
+        let send = msg.is_some();
+        let tag = self.fill_mailbox(w, msg);
+        let mut cur = self.word.load(Ordering::Relaxed);
+        loop {
+            if cur & PTR != 0 {
+                let side = if (cur & SEND != 0) == send {
+                    Parked::SameSide
+                } else {
+                    Parked::Counterpart
+                };
+                return (side, self.unsent(w));
+            }
+            let new = Arc::as_ptr(w) as usize | tag | if idle { 0 } else { BUSY };
+            // Release: as in `park_free`.
+            match self
+                .word
+                .compare_exchange(cur, new, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => return (Parked::Yes, None),
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// A send's message into its own waiter's mailbox, before the waiter is published; the
+    /// tag for the word.
+    #[inline]
+    fn fill_mailbox(&self, w: &Waiter, msg: Option<T>) -> usize {
+        match msg {
+            Some(m) => {
+                // SAFETY: the caller's own waiter, for this operation: its mailbox is empty
+                // (every operation leaves it so) and no one reads it before the word
+                // publishes it; a `T` that fits (`used`).
+                unsafe { w.mailbox.put(m) };
+                SEND
+            }
+            None => 0,
+        }
+    }
+
+    /// Sets BUSY before something is queued or buffered under the lock; `true` if a
+    /// counterpart of a blocking operation of direction `send` waits here (the caller looks
+    /// again instead of queueing).
+    #[inline]
+    pub(crate) fn mark_busy(&self, send: bool) -> bool {
+        let w = self.word.fetch_or(BUSY, Ordering::AcqRel);
+        w & PTR != 0 && (w & SEND != 0) != send
+    }
+
+    /// The owner takes its waiter back out; `false` if someone took it first (and is
+    /// choosing it).
+    fn withdraw(&self, w: &Waiter) -> bool {
+        let mut cur = self.word.load(Ordering::Relaxed);
+        loop {
+            if cur & PTR != ptr::from_ref(w) as usize {
+                return false;
+            }
+            match self.word.compare_exchange_weak(
+                cur,
+                cur & BUSY,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// The owner's wait, once its waiter is here: `true` once chosen, `false` if it withdrew
+    /// at `deadline`. An unwind out of it leaves the waiter here (the caller's guard
+    /// settles).
     fn wait(&self, w: &Waiter, reason: WaitReason, deadline: Option<Instant>) -> bool {
         loop {
             if w.state() >= CHOSEN {
                 return true;
             }
-            if !ptr::eq(self.0.load(Ordering::Relaxed), w) {
+            if !self.holds(w) {
                 // Taken: its taker is a few instructions from CHOSEN.
-                Slot::settle(w);
+                Slots::<T>::settle(w);
                 return true;
             }
             if deadline.is_some_and(|d| Instant::now() >= d) && self.withdraw(w) {
@@ -185,47 +308,29 @@ impl Slot {
         }
     }
 
-    /// Waits for the CHOSEN of whoever took `w` out of its slot: a few instructions away on a
-    /// running thread (see the module docs).
+    /// Waits for the CHOSEN of whoever took `w` out of the slot: a few instructions away on
+    /// a running thread (see the module docs).
     fn settle(w: &Waiter) {
         let mut step = 0;
         while w.state() < CHOSEN {
             crate::loom::hint::backoff(&mut step);
         }
     }
-}
 
-// The mailboxes of the waiters in the slots, argued per function.
-#[allow(unsafe_code)]
-impl<T> Slots<T> {
-    fn new() -> Slots<T> {
-        Slots {
-            recv: Slot::new(),
-            send: Slot::new(),
-            msg: PhantomData,
-        }
-    }
-
-    /// Whether the slots are used for `T`s (those that fit a mailbox).
-    #[inline(always)]
-    const fn used() -> bool {
-        Mailbox::fits::<T>()
-    }
-
-    /// Hands `msg` to the receive waiting in the receive slot, if there is one, without the
-    /// channel's lock; else gives it back.
+    /// Hands `msg` to the receive waiting here, if there is one, without the channel's
+    /// lock; else gives it back.
     #[inline]
     pub(crate) fn hand_over(&self, msg: T) -> Result<(), T> {
         if !Slots::<T>::used() {
             return Err(msg);
         }
-        let Some(w) = self.recv.take() else {
+        let Some(w) = self.take(false) else {
             return Err(msg);
         };
         // SAFETY: the owner keeps the waiter alive until it sees CHOSEN, stored below as our
         // last access to it (as `Arc::drop`'s decrement is the last access to its count).
         let w = unsafe { w.as_ref() };
-        // SAFETY: a plain receive of a `T` (the slots' type) that fits, which we took and so
+        // SAFETY: a plain receive of a `T` (the slot's type) that fits, which we took and so
         // chose, delivered to once.
         unsafe { w.mailbox.put(msg) };
         w.wake();
@@ -233,29 +338,30 @@ impl<T> Slots<T> {
         Ok(())
     }
 
-    /// Takes the message of the send waiting in the send slot, if there is one, without the
-    /// channel's lock, and wakes it. Only for a rendezvous channel: a bounded one's buffer
-    /// holds older messages while a send waits.
+    /// Takes the message of the send waiting here, if there is one, without the channel's
+    /// lock, and wakes it. Only for a rendezvous channel: a bounded one's buffer holds older
+    /// messages while a send waits.
     #[inline]
     pub(crate) fn take_over(&self) -> Option<T> {
         if !Slots::<T>::used() {
             return None;
         }
-        let w = self.send.take()?;
+        let w = self.take(true)?;
         // SAFETY: as in `hand_over`: alive until our CHOSEN below, our last access.
         let w = unsafe { w.as_ref() };
-        // SAFETY: a plain send of a `T` fills its own mailbox before it enters the slot (the
-        // release of `Slot::fill`, acquired by our take); we took it, so we are its reader.
+        // SAFETY: a plain send of a `T` filled its own mailbox before it entered the word
+        // (the release of its publication, acquired by our take); we took it, so we are its
+        // reader.
         let msg = unsafe { w.mailbox.take::<T>() };
         w.wake();
         w.choose_exclusive(CHOSEN);
         Some(msg)
     }
 
-    /// Under the lock: the receive in the slot, chosen, as the queue entry it stands for.
+    /// Under the lock: the receive waiting here, chosen, as the queue entry it stands for.
     #[inline]
     fn take_receive(&self) -> Option<Entry<T>> {
-        let waiter = self.recv.take_shared()?;
+        let waiter = self.take_shared(false)?;
         waiter.choose_exclusive(CHOSEN);
         Some(Entry {
             waiter,
@@ -265,65 +371,38 @@ impl<T> Slots<T> {
         })
     }
 
-    /// Under the lock: the send in the slot, chosen, its message taken; wake the waiter
+    /// Under the lock: the send waiting here, chosen, its message taken; wake the waiter
     /// after unlocking.
     #[inline]
     fn take_send(&self) -> Option<(T, Arc<Waiter>)> {
-        let waiter = self.send.take_shared()?;
+        let waiter = self.take_shared(true)?;
         // SAFETY: as in `take_over`.
         let msg = unsafe { waiter.mailbox.take::<T>() };
         waiter.choose_exclusive(CHOSEN);
         Some((msg, waiter))
     }
 
-    /// The last sender left: tells the receive in the slot, which looks again (a cancelled
-    /// delivery). Wake it after unlocking.
-    fn disconnect_receive(&self) -> Option<Arc<Waiter>> {
-        let waiter = self.recv.take_shared()?;
-        waiter.mailbox.cancel();
+    /// The last sender (`send`) or receiver left: no operation may wait here without the
+    /// lock any more, and the counterpart waiting here, if any, is told and looks again (a
+    /// receive by a cancelled delivery; a send is chosen with its message still in its
+    /// mailbox, which it takes back). Wake it after unlocking.
+    fn disconnect(&self, send: bool) -> Option<Arc<Waiter>> {
+        self.mark_busy(send);
+        let waiter = self.take_shared(!send)?;
+        if send {
+            waiter.mailbox.cancel();
+        }
         waiter.choose_exclusive(CHOSEN);
         Some(waiter)
     }
 
-    /// The last receiver left: tells the send in the slot, chosen with its message still in
-    /// its mailbox, which it takes back. Wake it after unlocking.
-    fn disconnect_send(&self) -> Option<Arc<Waiter>> {
-        let waiter = self.send.take_shared()?;
-        waiter.choose_exclusive(CHOSEN);
-        Some(waiter)
-    }
-
-    /// Parks a plain receive's `waiter` in the receive slot if it may wait there (its
-    /// message fits, no receive is queued, the slot is empty); under the lock, after finding
-    /// nothing to receive.
-    fn park_receive(&self, st: &State<T>, waiter: &Arc<Waiter>) -> bool {
-        let ok = Slots::<T>::used() && st.recv_waiters.is_empty() && !self.recv.is_full();
-        if ok {
-            self.recv.fill(waiter);
-        }
-        ok
-    }
-
-    /// Parks a plain send's `waiter`, `msg` in its mailbox, in the send slot if it may wait
-    /// there (as for receives); else gives `msg` back. Under the lock, after finding no room.
-    fn park_send(&self, st: &State<T>, waiter: &Arc<Waiter>, msg: T) -> Result<(), T> {
-        if !(Slots::<T>::used() && st.send_waiters.is_empty() && !self.send.is_full()) {
-            return Err(msg);
-        }
-        // SAFETY: the caller's own waiter, for this operation: its mailbox is empty (every
-        // operation leaves it so) and no one else reads it before `fill` publishes it.
-        unsafe { waiter.mailbox.put(msg) };
-        self.send.fill(waiter);
-        Ok(())
-    }
-
-    /// The message a send that waited in the slot still has: `Some` if it withdrew, or was
-    /// told that the last receiver left; `None` if a receiver took it.
+    /// The message a send that waited here still has: `Some` if it withdrew, or was told
+    /// that the last receiver left; `None` if a receiver took it.
     fn unsent(&self, waiter: &Waiter) -> Option<T> {
         match waiter.mailbox.delivery() {
-            // SAFETY: our own waiter, which `park_send` filled with a `T`; whoever took it
-            // out of the slot chose it without taking the message (its last access), or we
-            // withdrew it, so no one else reads the mailbox.
+            // SAFETY: our own waiter, which `fill_mailbox` filled with a `T`; whoever took it
+            // out of the word chose it without taking the message (its last access), or we
+            // withdrew it or never published it, so no one else reads the mailbox.
             Delivery::Full => Some(unsafe { waiter.mailbox.take::<T>() }),
             _ => None,
         }
@@ -446,6 +525,17 @@ impl<T> Chan<T> {
         let Err(mut msg) = self.slots.hand_over(msg) else {
             return Ok(());
         };
+        if self.cap == Some(0) {
+            // A quiet rendezvous channel: wait in the slot without taking the lock.
+            let waiter = super::spare::waiter();
+            match self.slots.park_free(&waiter, Some(msg)) {
+                Ok(()) => match self.wait_send_in_slot(&waiter, deadline) {
+                    None => return Ok(()),
+                    Some(m) => msg = m,
+                },
+                Err(m) => msg = m.expect("a send's message comes back"),
+            }
+        }
         let mut st = self.state.lock();
         loop {
             let mut wakes = Wakes::default();
@@ -464,28 +554,25 @@ impl<T> Chan<T> {
                 return Err(SendTimeoutError::Timeout(msg));
             }
             let waiter = super::spare::waiter();
-            match self.slots.park_send(&st, &waiter, msg) {
-                Ok(()) => {
+            let idle = st.idle();
+            match self.slots.park_locked(&waiter, Some(msg), idle) {
+                (Parked::Yes, _) => {
                     drop(st);
-                    let guard = SlotGuard {
-                        chan: self,
-                        waiter: &waiter,
-                        recv: false,
-                    };
-                    self.slots
-                        .send
-                        .wait(&waiter, WaitReason::ChannelSend, deadline);
-                    std::mem::forget(guard);
-                    // Taken; or still ours: withdrawn at the deadline, or the last receiver
-                    // left. Then look again.
-                    match self.slots.unsent(&waiter) {
+                    match self.wait_send_in_slot(&waiter, deadline) {
                         None => return Ok(()),
                         Some(m) => msg = m,
                     }
                     st = self.state.lock();
                     continue;
                 }
-                Err(m) => msg = m,
+                (Parked::Counterpart, m) => {
+                    msg = m.expect("a send's message comes back");
+                    continue;
+                }
+                (Parked::SameSide, m) => msg = m.expect("a send's message comes back"),
+            }
+            if self.slots.mark_busy(true) {
+                continue;
             }
             st.send_waiters.push_back(Entry {
                 waiter: Arc::clone(&waiter),
@@ -516,6 +603,20 @@ impl<T> Chan<T> {
         }
     }
 
+    /// Waits in the slot, where the caller put `waiter` and its message: `None` once a
+    /// receiver took the message; `Some(msg)` if it is still ours (withdrawn at the
+    /// deadline, or the last receiver left): look again.
+    fn wait_send_in_slot(&self, waiter: &Waiter, deadline: Option<Instant>) -> Option<T> {
+        let guard = SlotGuard {
+            chan: self,
+            waiter,
+            recv: false,
+        };
+        self.slots.wait(waiter, WaitReason::ChannelSend, deadline);
+        std::mem::forget(guard);
+        self.slots.unsent(waiter)
+    }
+
     /// The message of a send waiting in the slot, taken without the lock: only for a
     /// rendezvous channel (see [`Slots::take_over`]).
     #[inline]
@@ -531,6 +632,15 @@ impl<T> Chan<T> {
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         if let Some(m) = self.take_from_slot() {
             return Ok(m);
+        }
+        if self.cap == Some(0) {
+            // A quiet rendezvous channel: wait in the slot without taking the lock.
+            let waiter = super::spare::waiter();
+            if self.slots.park_free(&waiter, None).is_ok()
+                && let Some(m) = self.wait_recv_in_slot(&waiter, deadline)
+            {
+                return Ok(m);
+            }
         }
         let mut st = self.state.lock();
         loop {
@@ -550,31 +660,25 @@ impl<T> Chan<T> {
                 return Err(RecvTimeoutError::Timeout);
             }
             let waiter = super::spare::waiter();
-            if self.slots.park_receive(&st, &waiter) {
-                drop(st);
-                // As below: a select waiting to send will find us.
-                wakes.wake();
-                let guard = SlotGuard {
-                    chan: self,
-                    waiter: &waiter,
-                    recv: true,
-                };
-                if self
-                    .slots
-                    .recv
-                    .wait(&waiter, WaitReason::ChannelRecv, deadline)
-                {
-                    // As below: the guard stays armed until we have the message.
-                    let delivered = self.take_delivery(&waiter, true, true);
-                    std::mem::forget(guard);
-                    if let Stashed::Msg(m) = delivered {
+            let idle = st.idle();
+            match self.slots.park_locked(&waiter, None, idle).0 {
+                Parked::Yes => {
+                    drop(st);
+                    // As below: a select waiting to send will find us.
+                    wakes.wake();
+                    if let Some(m) = self.wait_recv_in_slot(&waiter, deadline) {
                         return Ok(m);
                     }
-                    // Cancelled (a select's reserved send, or the last sender left).
-                } else {
-                    std::mem::forget(guard);
+                    st = self.state.lock();
+                    continue;
                 }
-                st = self.state.lock();
+                Parked::Counterpart => {
+                    drop(wakes);
+                    continue;
+                }
+                Parked::SameSide => {}
+            }
+            if self.slots.mark_busy(false) {
                 continue;
             }
             st.recv_waiters.push_back(Entry {
@@ -610,6 +714,29 @@ impl<T> Chan<T> {
                     locked
                 }
             };
+        }
+    }
+
+    /// Waits in the slot, where the caller put `waiter`: the message once a sender chose
+    /// the receive; `None` to look again (withdrawn at the deadline, or cancelled: a
+    /// select's reserved send, or the last sender left).
+    fn wait_recv_in_slot(&self, waiter: &Waiter, deadline: Option<Instant>) -> Option<T> {
+        let guard = SlotGuard {
+            chan: self,
+            waiter,
+            recv: true,
+        };
+        if !self.slots.wait(waiter, WaitReason::ChannelRecv, deadline) {
+            std::mem::forget(guard);
+            return None;
+        }
+        // The message is delivered (or about to be, from a select). Taking it may still
+        // wait, so the guard stays armed until we have it.
+        let delivered = self.take_delivery(waiter, true, true);
+        std::mem::forget(guard);
+        match delivered {
+            Stashed::Msg(m) => Some(m),
+            Stashed::Cancelled => None,
         }
     }
 
@@ -722,7 +849,7 @@ impl<T> Chan<T> {
         if st.senders == 0 {
             let mut waiters: Vec<_> = st.recv_waiters.iter().map(|e| e.waiter.clone()).collect();
             // The receive in the slot is told by a cancelled delivery, and looks again.
-            waiters.extend(self.slots.disconnect_receive());
+            waiters.extend(self.slots.disconnect(true));
             drop(st);
             waiters.iter().for_each(|w| w.wake());
         }
@@ -735,7 +862,7 @@ impl<T> Chan<T> {
         if st.receivers == 0 {
             let mut waiters: Vec<_> = st.send_waiters.iter().map(|e| e.waiter.clone()).collect();
             // The send in the slot takes its message back and looks again.
-            waiters.extend(self.slots.disconnect_send());
+            waiters.extend(self.slots.disconnect(false));
             drop(st);
             waiters.iter().for_each(|w| w.wake());
         }
@@ -852,10 +979,9 @@ struct SlotGuard<'a, T> {
 impl<T> Drop for SlotGuard<'_, T> {
     fn drop(&mut self) {
         let slots = &self.chan.slots;
-        let slot = if self.recv { &slots.recv } else { &slots.send };
-        let withdrawn = self.waiter.state() < CHOSEN && slot.withdraw(self.waiter);
+        let withdrawn = self.waiter.state() < CHOSEN && slots.withdraw(self.waiter);
         if !withdrawn {
-            Slot::settle(self.waiter);
+            Slots::<T>::settle(self.waiter);
         }
         if !self.recv {
             drop(slots.unsent(self.waiter));
@@ -866,6 +992,16 @@ impl<T> Drop for SlotGuard<'_, T> {
 }
 
 impl<T> State<T> {
+    /// Nothing queued or buffered, and connected both ways: an operation may wait in the
+    /// slot without the lock (the BUSY bit clear).
+    fn idle(&self) -> bool {
+        self.queue.is_empty()
+            && self.send_waiters.is_empty()
+            && self.recv_waiters.is_empty()
+            && self.senders > 0
+            && self.receivers > 0
+    }
+
     fn has_room(&self, cap: Option<usize>) -> bool {
         cap.is_none_or(|c| self.queue.len() + self.reserved < c)
     }
@@ -900,7 +1036,7 @@ impl<T> State<T> {
 
     /// Whether a blocked receiver other than waiter `except` (a select's) is still waiting.
     pub(crate) fn has_receiver(&self, slots: &Slots<T>, except: u64) -> bool {
-        slots.recv.is_full()
+        slots.has(false)
             || self
                 .recv_waiters
                 .iter()
@@ -948,7 +1084,7 @@ impl<T> State<T> {
 
     /// Whether a blocked plain sender is still waiting.
     pub(crate) fn has_sender(&self, slots: &Slots<T>) -> bool {
-        slots.send.is_full()
+        slots.has(true)
             || self
                 .send_waiters
                 .iter()
@@ -1028,7 +1164,11 @@ impl<T> State<T> {
     pub(crate) fn hand_back(&mut self, slots: &Slots<T>, m: T, wakes: &mut Wakes) {
         match self.take_receiver(slots) {
             Some(e) => self.deliver(e, m, wakes),
-            None => self.queue.push_front(m),
+            None => {
+                // Not a quiet channel any more (a rendezvous' buffer holds it).
+                slots.mark_busy(true);
+                self.queue.push_front(m);
+            }
         }
     }
 

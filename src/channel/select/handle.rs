@@ -71,6 +71,8 @@ impl<T> SelectHandle for Receiver<T> {
     fn register(&self, waiter: &Arc<Waiter>, oper: usize) {
         let mut wakes = Wakes::default();
         let mut st = self.chan.state.lock();
+        // Its re-check (`is_ready`) finds a send already waiting in the slot.
+        self.chan.slots.mark_busy(false);
         st.recv_waiters.push_back(Entry {
             waiter: waiter.clone(),
             oper,
@@ -123,7 +125,10 @@ impl<T> SelectHandle for Sender<T> {
     }
 
     fn register(&self, waiter: &Arc<Waiter>, oper: usize) {
-        self.chan.state.lock().send_waiters.push_back(Entry {
+        let mut st = self.chan.state.lock();
+        // Its re-check (`is_ready`) finds a receive already waiting in the slot.
+        self.chan.slots.mark_busy(true);
+        st.send_waiters.push_back(Entry {
             waiter: waiter.clone(),
             oper,
             msg: None,
