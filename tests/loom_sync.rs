@@ -374,6 +374,75 @@ fn rendezvous_ping_pong_reuses_waiters() {
     });
 }
 
+/// Two senders and one receiver on a rendezvous channel: one send may wait in the slot
+/// without the lock while the other queues behind it (and marks the slot BUSY, so that no
+/// operation waits there without the lock while a queue is in use); both messages arrive
+/// exactly once and the receiver then sees the disconnection.
+#[test]
+fn rendezvous_slot_and_queue_two_senders() {
+    builder().check(|| {
+        let chan = Arc::new(Chan::<u32>::new(Some(0)));
+        chan.state.lock().senders = 2;
+        let ths: Vec<_> = [1u32, 2]
+            .into_iter()
+            .map(|v| {
+                let c = chan.clone();
+                ::loom::thread::spawn(move || {
+                    c.send(v, None).unwrap();
+                    c.drop_sender();
+                })
+            })
+            .collect();
+        let a = chan.recv(None).unwrap();
+        let b = chan.recv(None).unwrap();
+        assert_eq!(a + b, 3);
+        assert!(matches!(
+            chan.recv(None),
+            Err(RecvTimeoutError::Disconnected)
+        ));
+        for t in ths {
+            t.join().unwrap();
+        }
+    });
+}
+
+/// Two receivers and one sender on a rendezvous channel: one receive may wait in the slot
+/// without the lock while the other queues behind it (marking the slot BUSY, so that the
+/// second send does not wait in the slot while a receive is queued); each gets one message.
+#[test]
+fn rendezvous_slot_and_queue_two_receivers() {
+    builder().check(|| {
+        let chan = Arc::new(Chan::<u32>::new(Some(0)));
+        chan.state.lock().receivers = 2;
+        let ths: Vec<_> = (0..2)
+            .map(|_| {
+                let c = chan.clone();
+                ::loom::thread::spawn(move || c.recv(None).unwrap())
+            })
+            .collect();
+        chan.send(1, None).unwrap();
+        chan.send(2, None).unwrap();
+        let got: u32 = ths.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(got, 3);
+    });
+}
+
+/// The last receiver leaves while a send waits (in the slot or about to): the send gets its
+/// message back as a disconnection, never lost and never delivered.
+#[test]
+fn rendezvous_send_sees_the_last_receiver_leave() {
+    builder().check(|| {
+        let chan = Arc::new(Chan::<u32>::new(Some(0)));
+        let c = chan.clone();
+        let sender = ::loom::thread::spawn(move || c.send(9, None));
+        chan.drop_receiver();
+        match sender.join().unwrap() {
+            Err(e) => assert_eq!(e.into_inner(), 9),
+            Ok(()) => panic!("sent to no receiver"),
+        }
+    });
+}
+
 /// A bounded(1) channel with two senders: one of them blocks on the full buffer and is
 /// refilled into it by the receiver; both messages arrive exactly once.
 #[test]
