@@ -21,7 +21,8 @@ pub(crate) mod sync {
 }
 
 /// Waiting out another thread that is a few instructions from publishing something (a
-/// channel sender between taking a parked receive and choosing it): a model yields instead.
+/// channel operation between taking a waiter out of the slot and choosing it): a model
+/// yields instead.
 pub(crate) mod hint {
     /// One step of a bounded spin, then yields the OS thread (never a green thread's switch
     /// point: callers may be unwinding, and the thread they wait for is running elsewhere).

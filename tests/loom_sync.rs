@@ -443,6 +443,22 @@ fn rendezvous_send_sees_the_last_receiver_leave() {
     });
 }
 
+/// A message handed back to a rendezvous channel (a select's released receive) races a
+/// receive parking in the slot without the lock: the receive gets it (the hand-back marks
+/// the slot BUSY before it looks for a receive, so none parks unseen).
+#[test]
+fn rendezvous_hand_back_races_a_receive_parking_in_the_slot() {
+    builder().check(|| {
+        let chan = Arc::new(Chan::<u32>::new(Some(0)));
+        let key = 1u64 << 62;
+        chan.state.lock().stash.push((key, chan::Stashed::Msg(5)));
+        let c = chan.clone();
+        let t = ::loom::thread::spawn(move || c.reclaim(key, None, false));
+        assert_eq!(chan.recv(None).unwrap(), 5);
+        t.join().unwrap();
+    });
+}
+
 /// A bounded(1) channel with two senders: one of them blocks on the full buffer and is
 /// refilled into it by the receiver; both messages arrive exactly once.
 #[test]

@@ -3,8 +3,9 @@
 //! # Ground rules
 //!
 //! - Everything is under one short lock (`Chan::state`): the buffer, the handle counts, the
-//!   two queues of blocked operations and the *stash* of messages handed to chosen waiters.
-//!   No one waits while holding it; threads are woken after it is released.
+//!   two queues of blocked operations and the *stash* of messages handed to chosen waiters;
+//!   except the *slot*, an atomic word for one blocked plain operation (see "The slot"
+//!   below). No one waits while holding the lock; threads are woken after it is released.
 //! - A blocked operation is an [`Entry`] in `send_waiters` or `recv_waiters`, pointing at a
 //!   [`Waiter`] (the thread's spare for a blocked `send`/`recv`, see `spare`, or a fresh one
 //!   shared by all the operations of a `Select`). A counterpart *completes* an entry by
@@ -37,30 +38,44 @@
 //!   its state under the lock, where no one can choose it meanwhile. So a message is never
 //!   both delivered and reported as timed out.
 //!
+//! # The slot
 //!
-//! # The receive slot
+//! Besides the queues, a channel has one *slot* ([`Slots`]: one atomic word) where a single
+//! blocked plain `send` or `recv` may wait, if its message type fits the mailbox: a pointer
+//! to its waiter, tagged with its direction. A send that waits there has put its message in
+//! its own waiter's mailbox. A counterpart takes the waiter out with one compare-and-swap,
+//! *without the channel's lock*: a sender puts its message in a receive's mailbox, a
+//! receiver of a rendezvous channel takes a send's message out of it; then it wakes the
+//! owner, and only then stores CHOSEN, its last access to the waiter (the owner may return,
+//! and reuse or free the waiter, as soon as it sees CHOSEN; until then it keeps it alive).
+//! On a quiet rendezvous channel the waiting side also parks there without the lock, so a
+//! `bounded(0)` ping-pong never takes it. The slot counts as the front of its direction's
+//! queue:
 //!
-//! One blocked plain `recv` may wait in the channel's [`RecvSlot`] instead of the queue: the
-//! first to block while no other receive is queued (and whose message type fits the
-//! mailbox). A sender takes it out with one compare-and-swap, *without the channel's lock*:
-//! it puts the message in the waiter's mailbox, wakes it, and only then stores CHOSEN, its
-//! last access to the waiter (the owner may return, and reuse or free the waiter, as soon
-//! as it sees CHOSEN; until then it keeps it alive). A bounded(0) ping-pong thus takes the
-//! lock only on the receiving side. The slot counts as the front of `recv_waiters`:
-//!
-//! - The slot is filled only under the lock, by a receive that found nothing to take, no
-//!   queued receive and an empty slot; so it is older than every queued receive, and while it
-//!   is full the buffer is empty and no plain sender is queued (every path that would buffer
-//!   a message or queue a sender takes the slot first).
-//! - Whoever takes the waiter out of the slot (the compare-and-swap) owns its choice and
-//!   must complete it. Under the lock, paths take it as a queue [`Entry`] (a reference
-//!   counted for it) and go on as for any queued receive: deliver, reserve for a select,
-//!   or cancel (the last sender left: the owner looks again and finds the channel
-//!   disconnected).
+//! - Under the lock, an operation that found nothing to take parks in the slot if it is
+//!   empty (and queues up otherwise): so the slot is older than every queued operation of
+//!   its direction, and a counterpart takes it first. The two directions never wait at
+//!   once: each side takes (or finds) the other before it waits, and the word holds one
+//!   waiter.
+//! - Without the lock, a blocking operation of a rendezvous channel parks in the slot only
+//!   if the word is exactly empty: no waiter, and not BUSY. BUSY is set (a fetch-or, under
+//!   the lock) before anything is queued or buffered on the channel and when it is
+//!   disconnected, and is cleared only by an operation parking under the lock that finds
+//!   the queues and buffer empty and both sides connected. So no one waits in the slot
+//!   unseen while a counterpart waits in a queue or a message in the buffer; the fetch-or
+//!   also tells a queueing operation whether a counterpart got into the slot meanwhile
+//!   (then it looks again instead). A receiver takes a send out of the slot without the
+//!   lock only on a rendezvous channel: a bounded one's buffer holds older messages.
+//! - Whoever takes the waiter out of the slot owns its choice and must complete it. Under
+//!   the lock, paths take it with a reference of their own (counted) and go on as for a
+//!   queued operation: deliver or reserve for a select (a receive), take the message (a
+//!   send), or tell it of a disconnection (a receive's mailbox is cancelled, a send keeps
+//!   its message), and wake it after unlocking.
 //! - The owner settles without the lock: CHOSEN means done; still in the slot means not
 //!   chosen (it may withdraw, by taking itself out with a compare-and-swap, on a timeout or
-//!   an unwind); gone from the slot but not CHOSEN yet means a sender is between its
-//!   compare-and-swap and its store, a few instructions on a running thread: it spins.
+//!   an unwind, when a send takes its message back); gone from the slot but not CHOSEN yet
+//!   means a taker is between its compare-and-swap and its store, a few instructions with no
+//!   switch point in between, on a running thread: it spins.
 //!
 //! Capacity: `None` is unbounded; `Some(0)` is a rendezvous (the buffer stays empty: every
 //! message goes from a sender's hand to a blocked receiver's); `Some(n)` holds `n`, minus
@@ -83,7 +98,7 @@ use crate::sync::waiter::{ABORTED, CHOSEN, WAITING, Waiter};
 #[derive(Debug)]
 pub(crate) struct Chan<T> {
     pub(crate) cap: Option<usize>,
-    /// One blocked plain operation of each kind, taken without the lock; see "The slots".
+    /// One blocked plain operation, taken without the lock; see "The slot".
     pub(crate) slots: Slots<T>,
     pub(crate) state: crate::loom::sync::Mutex<State<T>>,
 }
@@ -151,11 +166,14 @@ impl<T> Slots<T> {
     /// Takes the waiting operation of direction `send` out, if there is one: the caller now
     /// owns its choice (it must choose it with [`Waiter::choose_exclusive`], its last access
     /// to the waiter unless it holds a reference of its own).
+    ///
+    /// `quiet`: only if the word is not BUSY (a lock-free receive must not pass a message
+    /// handed back to a rendezvous channel's buffer).
     #[inline]
-    fn take(&self, send: bool) -> Option<NonNull<Waiter>> {
+    fn take(&self, send: bool, quiet: bool) -> Option<NonNull<Waiter>> {
         let mut cur = self.word.load(Ordering::Relaxed);
         loop {
-            if cur & PTR == 0 || (cur & SEND != 0) != send {
+            if cur & PTR == 0 || (cur & SEND != 0) != send || (quiet && cur & BUSY != 0) {
                 return None;
             }
             // Acquire: the owner's waiter (and a send's message) as it published them.
@@ -175,7 +193,7 @@ impl<T> Slots<T> {
     /// under the lock, which complete it like a queued operation (and wake it after
     /// unlocking).
     fn take_shared(&self, send: bool) -> Option<Arc<Waiter>> {
-        let p = self.take(send)?.as_ptr().cast_const();
+        let p = self.take(send, false)?.as_ptr().cast_const();
         // SAFETY: the word holds `Arc::as_ptr` of the owner's `Arc<Waiter>`, and the owner
         // keeps that `Arc` until it sees CHOSEN, which only we (its taker) can store and have
         // not: so the count is at least one and `p` is an `Arc`'s pointer.
@@ -210,12 +228,7 @@ impl<T> Slots<T> {
     /// here; `idle`: whether the queues and buffer are empty and the channel connected (so
     /// the BUSY bit may be cleared). For a send, `msg` goes into the waiter's mailbox and
     /// comes back unless parked.
-    fn park_locked(
-        &self,
-        w: &Arc<Waiter>,
-        msg: Option<T>,
-        idle: bool,
-    ) -> (Parked, Option<T>) {
+    fn park_locked(&self, w: &Arc<Waiter>, msg: Option<T>, idle: bool) -> (Parked, Option<T>) {
         if !Slots::<T>::used() {
             return (Parked::SameSide, msg);
         }
@@ -324,7 +337,7 @@ impl<T> Slots<T> {
         if !Slots::<T>::used() {
             return Err(msg);
         }
-        let Some(w) = self.take(false) else {
+        let Some(w) = self.take(false, false) else {
             return Err(msg);
         };
         // SAFETY: the owner keeps the waiter alive until it sees CHOSEN, stored below as our
@@ -339,14 +352,15 @@ impl<T> Slots<T> {
     }
 
     /// Takes the message of the send waiting here, if there is one, without the channel's
-    /// lock, and wakes it. Only for a rendezvous channel: a bounded one's buffer holds older
-    /// messages while a send waits.
+    /// lock, and wakes it. Only for a rendezvous channel (a bounded one's buffer holds older
+    /// messages while a send waits), and only while it is quiet (not BUSY: the buffer may
+    /// hold a message handed back, first in line).
     #[inline]
     pub(crate) fn take_over(&self) -> Option<T> {
         if !Slots::<T>::used() {
             return None;
         }
-        let w = self.take(true)?;
+        let w = self.take(true, true)?;
         // SAFETY: as in `hand_over`: alive until our CHOSEN below, our last access.
         let w = unsafe { w.as_ref() };
         // SAFETY: a plain send of a `T` filled its own mailbox before it entered the word
@@ -431,7 +445,7 @@ pub(crate) struct Entry<T> {
     /// A plain send's message; `None` for receives and for a select's sends.
     pub(crate) msg: Option<T>,
     /// A plain `send` or `recv` (not a select's): its waiter is chosen with a store under
-    /// the lock, and withdrawn under it (`wait_plain`).
+    /// the lock, and withdrawn under it (`wait_plain`); or it came from the slot.
     pub(crate) plain: bool,
 }
 
@@ -554,8 +568,13 @@ impl<T> Chan<T> {
                 return Err(SendTimeoutError::Timeout(msg));
             }
             let waiter = super::spare::waiter();
-            let idle = st.idle();
-            match self.slots.park_locked(&waiter, Some(msg), idle) {
+            // The slot is the front of the line: not for a send when others are queued.
+            let parked = if st.send_waiters.is_empty() {
+                self.slots.park_locked(&waiter, Some(msg), st.idle())
+            } else {
+                (Parked::SameSide, Some(msg))
+            };
+            match parked {
                 (Parked::Yes, _) => {
                     drop(st);
                     match self.wait_send_in_slot(&waiter, deadline) {
@@ -660,8 +679,13 @@ impl<T> Chan<T> {
                 return Err(RecvTimeoutError::Timeout);
             }
             let waiter = super::spare::waiter();
-            let idle = st.idle();
-            match self.slots.park_locked(&waiter, None, idle).0 {
+            // As for sends: the slot is the front of the line.
+            let parked = if st.recv_waiters.is_empty() {
+                self.slots.park_locked(&waiter, None, st.idle()).0
+            } else {
+                Parked::SameSide
+            };
+            match parked {
                 Parked::Yes => {
                     drop(st);
                     // As below: a select waiting to send will find us.
@@ -882,9 +906,10 @@ enum Settled<'a, T> {
 /// Waits for one wake-up of a plain (non-select) operation's `waiter`, and settles whether it
 /// was chosen.
 ///
-/// A plain waiter is chosen only under the channel's lock, by a plain store
+/// A plain waiter in a queue is chosen only under the channel's lock, by a plain store
 /// ([`Waiter::choose_exclusive`]), so it never aborts with a compare-and-swap: whether it was
-/// chosen is settled under the lock too. Usually a waker chose it, and one load tells.
+/// chosen is settled under the lock too. Usually a waker chose it, and one load tells. (One
+/// in the slot settles with the slot instead: [`Slots::wait`].)
 #[inline]
 fn wait_plain<'a, T>(
     chan: &'a Chan<T>,
@@ -966,8 +991,8 @@ impl<T> Drop for Unregister<'_, T> {
     }
 }
 
-/// [`Unregister`] for an operation waiting in a slot (`recv`: the receive slot, else the
-/// send slot): withdraws it; or, if it was taken, waits for its choice, then puts a
+/// [`Unregister`] for an operation waiting in the slot (`recv`: a receive, else a send):
+/// withdraws it; or, if it was taken, waits for its choice, then puts a
 /// received message back in the channel. A send's message not taken is dropped as the
 /// sender's stack unwinds.
 struct SlotGuard<'a, T> {
@@ -1162,13 +1187,12 @@ impl<T> State<T> {
     /// Gives a message a receiver will not take back to the channel, first in line: to a
     /// blocked receiver, or the buffer's front (one past its bound, at worst, until received).
     pub(crate) fn hand_back(&mut self, slots: &Slots<T>, m: T, wakes: &mut Wakes) {
+        // First: the buffer may get it, so no receive may wait in the slot without the lock
+        // from now on (one that got there already is found below).
+        slots.mark_busy(true);
         match self.take_receiver(slots) {
             Some(e) => self.deliver(e, m, wakes),
-            None => {
-                // Not a quiet channel any more (a rendezvous' buffer holds it).
-                slots.mark_busy(true);
-                self.queue.push_front(m);
-            }
+            None => self.queue.push_front(m),
         }
     }
 

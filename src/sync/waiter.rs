@@ -3,7 +3,7 @@
 //! A waiter is shared (`Arc`) by the thread that waits and the queue it sits in. Its state
 //! word says who decided what, and exactly one party decides: by compare-and-swap, or, for a
 //! plain channel `send`/`recv`, by a store of the one party that can choose it: the holder
-//! of its queue's lock, or the sender that took it out of the channel's receive slot
+//! of its queue's lock, or the counterpart that took it out of the channel's slot
 //! ([`Waiter::choose_exclusive`]; such a waiter settles a timeout under the lock, or by
 //! taking itself back out of the slot, instead of aborting; see `channel::chan`):
 //!
@@ -42,7 +42,9 @@
 //! choosing it and waking it, by a select that reserved it) is left to its holders and a
 //! fresh one is made, to become a spare in turn. So a waker can never choose or wake a
 //! reused waiter on behalf of an operation that is over: it would need a reference to do
-//! so. What can survive is a wake-up already delivered to the thread's parker, which every
+//! so. (One that takes a waiter out of a channel's slot holds none, but touches the waiter
+//! only until it stores CHOSEN, which the owner waits for before its operation ends.) What
+//! can survive is a wake-up already delivered to the thread's parker, which every
 //! wait loop tolerates. The waiter's `id` survives reuse too, so whatever is keyed by it (a channel's
 //! stash) must be consumed before the operation ends (see `channel::chan`).
 //!
@@ -154,7 +156,7 @@ impl Waiter {
     }
 
     /// Waker side, for a waiter that only one party can choose (a plain channel operation:
-    /// the holder of its queue's lock, or whoever took it out of the channel's receive slot,
+    /// the holder of its queue's lock, or whoever took it out of the channel's slot,
     /// see `channel::chan`): WAITING -> `value` with a store. Such a waiter never aborts on
     /// its own; it settles under that lock, or by taking itself back out of the slot,
     /// whether it was chosen.
