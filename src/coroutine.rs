@@ -188,7 +188,8 @@ impl Task {
             task.own.yielder.set(yielder);
             f();
             // Green-thread-locals die with their green thread, on its own stack, as std's
-            // thread-locals do on theirs.
+            // thread-locals do on theirs: the spawn layer drops them before it reports the
+            // result (`thread::builder`); this drops any made again by their destructors.
             drop(task.with_locals(std::mem::take));
             // Each spare holds a handle to this green thread: break the cycle.
             task.own.waiters.clear();

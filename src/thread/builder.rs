@@ -254,6 +254,9 @@ where
         }));
         if let Some(task) = task {
             cancel::set_unwinding(task, false);
+            // Its green-thread-locals die before a joiner can see it finished, as std's
+            // thread-locals are destroyed before `join` returns.
+            drop(task.with_locals(std::mem::take));
         }
         if let Err(payload) = result {
             if task.is_some_and(|t| t.is_cancelling()) {
