@@ -708,9 +708,9 @@ fn a_cancel_racing_a_send_to_the_slot_loses_nothing() {
 /// One producer X hands message 1 to a receive parked in the slot (`try_send` succeeds),
 /// cancels that receive before it runs, then sends message 2 (which waits in the slot).
 /// The cancelled receive puts message 1 back "first in line" (channel docs), so the next
-/// receiver gets 1, then 2: X's order. On a one-worker runtime X runs on until it blocks,
-/// so the receive is cancelled before it takes its message (rounds where it was not are
-/// skipped).
+/// receiver, once the cancelled one has run out, gets 1, then 2: X's order. On a one-worker
+/// runtime X runs on until it blocks, so the receive is cancelled before it takes its
+/// message (rounds where it was not are skipped).
 #[test]
 fn a_message_reclaimed_from_a_cancelled_receive_stays_first_in_line() {
     within(30, || {
@@ -729,6 +729,14 @@ fn a_message_reclaimed_from_a_cancelled_receive_stays_first_in_line() {
                 (tx.send(msg(2, &d)).is_ok(), r)
             });
             until_parked(&rt, "x", WaitReason::ChannelSend);
+            // The receive has run out (taken 1, or been cancelled and put 1 back), so what
+            // we receive next is what comes first in line now.
+            support::eventually("r finishes", || {
+                rt.snapshot()
+                    .threads
+                    .iter()
+                    .all(|t| t.name.as_deref() != Some("r"))
+            });
             // X's send of 2 completes only once a receive takes it: take 1 first if it is
             // in the channel (the receive was cancelled), then 2.
             let first = rx.recv().unwrap().n;

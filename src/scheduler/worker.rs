@@ -200,8 +200,14 @@ impl Worker {
             }
         }
         if let Some(t) = self.lifo.take() {
-            if self.lifo_streak.get() < MAX_LIFO_STREAK || self.nothing_queued() {
-                self.lifo_streak.set(self.lifo_streak.get() + 1);
+            let streak = self.lifo_streak.get();
+            if streak < MAX_LIFO_STREAK {
+                self.lifo_streak.set(streak + 1);
+                return Some(t);
+            }
+            if self.nothing_queued() {
+                // No one to be fair to: a new streak (checked again after MAX_LIFO_STREAK).
+                self.lifo_streak.set(0);
                 return Some(t);
             }
             self.push_back(t);

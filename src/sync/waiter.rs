@@ -198,7 +198,7 @@ impl Waiter {
         self.wait_with(reason, deadline, false);
     }
 
-    #[inline]
+    #[inline(always)]
     fn wait_with(&self, reason: WaitReason, deadline: Option<Instant>, cancellable: bool) {
         if self.os {
             crate::thread::os::current_os_thread().parker.park(deadline);

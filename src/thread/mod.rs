@@ -282,7 +282,7 @@ pub(crate) fn current_os() -> Thread {
 /// thread (or the deadlock check cancelled it), this unwinds with the [`Cancelled`] payload
 /// (before suspending, or after it resumes), so whatever the caller registered must be
 /// cleaned up by a drop guard.
-#[inline]
+#[inline(always)]
 pub(crate) fn block(reason: WaitReason, deadline: Option<Instant>) {
     match current_task() {
         Some(task) => block_green(task, reason.encode(), deadline, true),
