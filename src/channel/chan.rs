@@ -17,7 +17,7 @@
 //!     reads it without the lock), else into the stash under the waiter's id (the receiver
 //!     takes it from there, under the lock);
 //!   - a receiver chooses a blocked *plain* sender and takes the message out of its entry
-//!     (moving it into the buffer when it frees a slot of a bounded channel).
+//!     (moving it into the buffer when it frees a place in a bounded channel).
 //! - A `Select` waiting to *send* has no message yet, so it is never chosen: receivers wake
 //!   it (and it looks again, finds the receiver now blocked, and reserves it). Every
 //!   receiver that queues itself wakes such selects, and a select re-checks readiness after
@@ -40,7 +40,7 @@
 //!
 //! # The slot
 //!
-//! Besides the queues, a channel has one *slot* ([`Slots`]: one atomic word) where a single
+//! Besides the queues, a channel has one *slot* ([`Slot`]: one atomic word) where a single
 //! blocked plain `send` or `recv` may wait, if its message type fits the mailbox: a pointer
 //! to its waiter, tagged with its direction. A send that waits there has put its message in
 //! its own waiter's mailbox. A counterpart takes the waiter out with one compare-and-swap,
@@ -79,7 +79,7 @@
 //!
 //! Capacity: `None` is unbounded; `Some(0)` is a rendezvous (the buffer stays empty: every
 //! message goes from a sender's hand to a blocked receiver's); `Some(n)` holds `n`, minus
-//! slots `reserved` by selected sends not yet completed.
+//! buffer places `reserved` by selected sends not yet completed.
 
 use crate::loom::sync::MutexGuard;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
@@ -99,7 +99,7 @@ use crate::sync::waiter::{ABORTED, CHOSEN, WAITING, Waiter};
 pub(crate) struct Chan<T> {
     pub(crate) cap: Option<usize>,
     /// One blocked plain operation, taken without the lock; see "The slot".
-    pub(crate) slots: Slots<T>,
+    pub(crate) slot: Slot<T>,
     pub(crate) state: crate::loom::sync::Mutex<State<T>>,
 }
 
@@ -107,7 +107,7 @@ pub(crate) struct Chan<T> {
 /// operation (a pointer into its owner's `Arc<Waiter>`) tagged with its direction, and the
 /// BUSY bit; see "The slot" in the module docs.
 #[derive(Debug)]
-pub(crate) struct Slots<T> {
+pub(crate) struct Slot<T> {
     word: AtomicUsize,
     /// What the mailboxes of the waiters here carry.
     msg: PhantomData<fn(T) -> T>,
@@ -123,7 +123,7 @@ const BUSY: usize = 2;
 const PTR: usize = !(SEND | BUSY);
 const _: () = assert!(std::mem::align_of::<Waiter>() > (SEND | BUSY));
 
-/// How [`Slots::park_locked`] went.
+/// How [`Slot::park_locked`] went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Parked {
     /// The waiter is in the slot.
@@ -136,9 +136,9 @@ pub(crate) enum Parked {
 
 // The mailboxes of the waiters in the slot, and pointers to them, argued per function.
 #[allow(unsafe_code)]
-impl<T> Slots<T> {
-    fn new() -> Slots<T> {
-        Slots {
+impl<T> Slot<T> {
+    fn new() -> Slot<T> {
+        Slot {
             word: AtomicUsize::new(0),
             msg: PhantomData,
         }
@@ -189,7 +189,7 @@ impl<T> Slots<T> {
         }
     }
 
-    /// [`Slots::take`] with a reference of the caller's own to the waiter, for the paths
+    /// [`Slot::take`] with a reference of the caller's own to the waiter, for the paths
     /// under the lock, which complete it like a queued operation (and wake it after
     /// unlocking).
     fn take_shared(&self, send: bool) -> Option<Arc<Waiter>> {
@@ -208,7 +208,7 @@ impl<T> Slots<T> {
     /// the waiter's mailbox first; it is given back if the slot is not free.
     #[inline]
     fn park_free(&self, w: &Arc<Waiter>, msg: Option<T>) -> Result<(), Option<T>> {
-        if !Slots::<T>::used() || self.word.load(Ordering::Relaxed) != 0 {
+        if !Slot::<T>::used() || self.word.load(Ordering::Relaxed) != 0 {
             return Err(msg);
         }
         let tag = self.fill_mailbox(w, msg);
@@ -229,7 +229,7 @@ impl<T> Slots<T> {
     /// the BUSY bit may be cleared). For a send, `msg` goes into the waiter's mailbox and
     /// comes back unless parked.
     fn park_locked(&self, w: &Arc<Waiter>, msg: Option<T>, idle: bool) -> (Parked, Option<T>) {
-        if !Slots::<T>::used() {
+        if !Slot::<T>::used() {
             return (Parked::SameSide, msg);
         }
         let send = msg.is_some();
@@ -311,7 +311,7 @@ impl<T> Slots<T> {
             }
             if !self.holds(w) {
                 // Taken: its taker is a few instructions from CHOSEN.
-                Slots::<T>::settle(w);
+                Slot::<T>::settle(w);
                 return true;
             }
             if deadline.is_some_and(|d| Instant::now() >= d) && self.withdraw(w) {
@@ -334,7 +334,7 @@ impl<T> Slots<T> {
     /// lock; else gives it back.
     #[inline]
     pub(crate) fn hand_over(&self, msg: T) -> Result<(), T> {
-        if !Slots::<T>::used() {
+        if !Slot::<T>::used() {
             return Err(msg);
         }
         let Some(w) = self.take(false, false) else {
@@ -357,7 +357,7 @@ impl<T> Slots<T> {
     /// hold a message handed back, first in line).
     #[inline]
     pub(crate) fn take_over(&self) -> Option<T> {
-        if !Slots::<T>::used() {
+        if !Slot::<T>::used() {
             return None;
         }
         let w = self.take(true, true)?;
@@ -426,7 +426,7 @@ impl<T> Slots<T> {
 #[derive(Debug)]
 pub(crate) struct State<T> {
     pub(crate) queue: VecDeque<T>,
-    /// Buffer slots promised to selected sends (counted against the capacity).
+    /// Buffer places promised to selected sends (counted against the capacity).
     pub(crate) reserved: usize,
     pub(crate) senders: usize,
     pub(crate) receivers: usize,
@@ -517,7 +517,7 @@ impl<T> Chan<T> {
     pub(crate) fn new(cap: Option<usize>) -> Chan<T> {
         Chan {
             cap,
-            slots: Slots::new(),
+            slot: Slot::new(),
             state: crate::loom::sync::Mutex::new(State {
                 queue: VecDeque::with_capacity(cap.unwrap_or(0).min(1024)),
                 reserved: 0,
@@ -536,13 +536,13 @@ impl<T> Chan<T> {
         msg: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        let Err(mut msg) = self.slots.hand_over(msg) else {
+        let Err(mut msg) = self.slot.hand_over(msg) else {
             return Ok(());
         };
         if self.cap == Some(0) {
             // A quiet rendezvous channel: wait in the slot without taking the lock.
             let waiter = super::spare::waiter();
-            match self.slots.park_free(&waiter, Some(msg)) {
+            match self.slot.park_free(&waiter, Some(msg)) {
                 Ok(()) => match self.wait_send_in_slot(&waiter, deadline) {
                     None => return Ok(()),
                     Some(m) => msg = m,
@@ -553,7 +553,7 @@ impl<T> Chan<T> {
         let mut st = self.state.lock();
         loop {
             let mut wakes = Wakes::default();
-            match st.try_send(&self.slots, self.cap, msg, &mut wakes) {
+            match st.try_send(&self.slot, self.cap, msg, &mut wakes) {
                 Ok(()) => {
                     drop(st);
                     wakes.wake();
@@ -570,7 +570,7 @@ impl<T> Chan<T> {
             let waiter = super::spare::waiter();
             // The slot is the front of the line: not for a send when others are queued.
             let parked = if st.send_waiters.is_empty() {
-                self.slots.park_locked(&waiter, Some(msg), st.idle())
+                self.slot.park_locked(&waiter, Some(msg), st.idle())
             } else {
                 (Parked::SameSide, Some(msg))
             };
@@ -590,7 +590,7 @@ impl<T> Chan<T> {
                 }
                 (Parked::SameSide, m) => msg = m.expect("a send's message comes back"),
             }
-            if self.slots.mark_busy(true) {
+            if self.slot.mark_busy(true) {
                 continue;
             }
             st.send_waiters.push_back(Entry {
@@ -631,17 +631,17 @@ impl<T> Chan<T> {
             waiter,
             recv: false,
         };
-        self.slots.wait(waiter, WaitReason::ChannelSend, deadline);
+        self.slot.wait(waiter, WaitReason::ChannelSend, deadline);
         std::mem::forget(guard);
-        self.slots.unsent(waiter)
+        self.slot.unsent(waiter)
     }
 
     /// The message of a send waiting in the slot, taken without the lock: only for a
-    /// rendezvous channel (see [`Slots::take_over`]).
+    /// rendezvous channel (see [`Slot::take_over`]).
     #[inline]
     pub(crate) fn take_from_slot(&self) -> Option<T> {
         if self.cap == Some(0) {
-            self.slots.take_over()
+            self.slot.take_over()
         } else {
             None
         }
@@ -655,7 +655,7 @@ impl<T> Chan<T> {
         if self.cap == Some(0) {
             // A quiet rendezvous channel: wait in the slot without taking the lock.
             let waiter = super::spare::waiter();
-            if self.slots.park_free(&waiter, None).is_ok()
+            if self.slot.park_free(&waiter, None).is_ok()
                 && let Some(m) = self.wait_recv_in_slot(&waiter, deadline)
             {
                 return Ok(m);
@@ -664,7 +664,7 @@ impl<T> Chan<T> {
         let mut st = self.state.lock();
         loop {
             let mut wakes = Wakes::default();
-            match st.try_recv(&self.slots, self.cap, &mut wakes) {
+            match st.try_recv(&self.slot, self.cap, &mut wakes) {
                 Ok(m) => {
                     drop(st);
                     wakes.wake();
@@ -681,7 +681,7 @@ impl<T> Chan<T> {
             let waiter = super::spare::waiter();
             // As for sends: the slot is the front of the line.
             let parked = if st.recv_waiters.is_empty() {
-                self.slots.park_locked(&waiter, None, st.idle()).0
+                self.slot.park_locked(&waiter, None, st.idle()).0
             } else {
                 Parked::SameSide
             };
@@ -702,7 +702,7 @@ impl<T> Chan<T> {
                 }
                 Parked::SameSide => {}
             }
-            if self.slots.mark_busy(false) {
+            if self.slot.mark_busy(false) {
                 continue;
             }
             st.recv_waiters.push_back(Entry {
@@ -750,7 +750,7 @@ impl<T> Chan<T> {
             waiter,
             recv: true,
         };
-        if !self.slots.wait(waiter, WaitReason::ChannelRecv, deadline) {
+        if !self.slot.wait(waiter, WaitReason::ChannelRecv, deadline) {
             std::mem::forget(guard);
             return None;
         }
@@ -834,7 +834,7 @@ impl<T> Chan<T> {
         };
         if let Some(Stashed::Msg(m)) = stashed {
             let mut wakes = Wakes::default();
-            self.state.lock().hand_back(&self.slots, m, &mut wakes);
+            self.state.lock().hand_back(&self.slot, m, &mut wakes);
             wakes.wake();
         }
     }
@@ -873,7 +873,7 @@ impl<T> Chan<T> {
         if st.senders == 0 {
             let mut waiters: Vec<_> = st.recv_waiters.iter().map(|e| e.waiter.clone()).collect();
             // The receive in the slot is told by a cancelled delivery, and looks again.
-            waiters.extend(self.slots.disconnect(true));
+            waiters.extend(self.slot.disconnect(true));
             drop(st);
             waiters.iter().for_each(|w| w.wake());
         }
@@ -886,7 +886,7 @@ impl<T> Chan<T> {
         if st.receivers == 0 {
             let mut waiters: Vec<_> = st.send_waiters.iter().map(|e| e.waiter.clone()).collect();
             // The send in the slot takes its message back and looks again.
-            waiters.extend(self.slots.disconnect(false));
+            waiters.extend(self.slot.disconnect(false));
             drop(st);
             waiters.iter().for_each(|w| w.wake());
         }
@@ -909,7 +909,7 @@ enum Settled<'a, T> {
 /// A plain waiter in a queue is chosen only under the channel's lock, by a plain store
 /// ([`Waiter::choose_exclusive`]), so it never aborts with a compare-and-swap: whether it was
 /// chosen is settled under the lock too. Usually a waker chose it, and one load tells. (One
-/// in the slot settles with the slot instead: [`Slots::wait`].)
+/// in the slot settles with the slot instead: [`Slot::wait`].)
 #[inline]
 fn wait_plain<'a, T>(
     chan: &'a Chan<T>,
@@ -1003,13 +1003,13 @@ struct SlotGuard<'a, T> {
 
 impl<T> Drop for SlotGuard<'_, T> {
     fn drop(&mut self) {
-        let slots = &self.chan.slots;
-        let withdrawn = self.waiter.state() < CHOSEN && slots.withdraw(self.waiter);
+        let slot = &self.chan.slot;
+        let withdrawn = self.waiter.state() < CHOSEN && slot.withdraw(self.waiter);
         if !withdrawn {
-            Slots::<T>::settle(self.waiter);
+            Slot::<T>::settle(self.waiter);
         }
         if !self.recv {
-            drop(slots.unsent(self.waiter));
+            drop(slot.unsent(self.waiter));
         } else if !withdrawn {
             self.chan.reclaim(self.waiter.id, Some(self.waiter), true);
         }
@@ -1047,8 +1047,8 @@ impl<T> State<T> {
     /// Chooses the first blocked receiver still waiting (the one in `slot`, else the
     /// queue's) and removes its entry.
     #[inline]
-    pub(crate) fn take_receiver(&mut self, slots: &Slots<T>) -> Option<Entry<T>> {
-        if let Some(e) = slots.take_receive() {
+    pub(crate) fn take_receiver(&mut self, slot: &Slot<T>) -> Option<Entry<T>> {
+        if let Some(e) = slot.take_receive() {
             return Some(e);
         }
         // Usually the first one is still waiting: take it without a search.
@@ -1060,8 +1060,8 @@ impl<T> State<T> {
     }
 
     /// Whether a blocked receiver other than waiter `except` (a select's) is still waiting.
-    pub(crate) fn has_receiver(&self, slots: &Slots<T>, except: u64) -> bool {
-        slots.has(false)
+    pub(crate) fn has_receiver(&self, slot: &Slot<T>, except: u64) -> bool {
+        slot.has(false)
             || self
                 .recv_waiters
                 .iter()
@@ -1073,11 +1073,11 @@ impl<T> State<T> {
     #[inline]
     pub(crate) fn take_sender(
         &mut self,
-        slots: &Slots<T>,
+        slot: &Slot<T>,
         wakes: &mut Wakes,
     ) -> Option<(T, Arc<Waiter>)> {
         // The one in the slot is older than the queue's.
-        if let Some(taken) = slots.take_send() {
+        if let Some(taken) = slot.take_send() {
             return Some(taken);
         }
         // Usually the first one is a plain sender still waiting: take it without a search.
@@ -1108,8 +1108,8 @@ impl<T> State<T> {
     }
 
     /// Whether a blocked plain sender is still waiting.
-    pub(crate) fn has_sender(&self, slots: &Slots<T>) -> bool {
-        slots.has(true)
+    pub(crate) fn has_sender(&self, slot: &Slot<T>) -> bool {
+        slot.has(true)
             || self
                 .send_waiters
                 .iter()
@@ -1126,13 +1126,13 @@ impl<T> State<T> {
         }
     }
 
-    /// Fills freed slots of a bounded buffer from blocked senders.
-    pub(crate) fn refill(&mut self, slots: &Slots<T>, cap: Option<usize>, wakes: &mut Wakes) {
+    /// Fills freed places of a bounded buffer from blocked senders.
+    pub(crate) fn refill(&mut self, slot: &Slot<T>, cap: Option<usize>, wakes: &mut Wakes) {
         if cap.is_none_or(|c| c == 0) {
             return;
         }
         while self.has_room(cap) {
-            match self.take_sender(slots, wakes) {
+            match self.take_sender(slot, wakes) {
                 Some((m, w)) => {
                     self.queue.push_back(m);
                     wakes.push(w);
@@ -1144,7 +1144,7 @@ impl<T> State<T> {
 
     pub(crate) fn try_send(
         &mut self,
-        slots: &Slots<T>,
+        slot: &Slot<T>,
         cap: Option<usize>,
         msg: T,
         wakes: &mut Wakes,
@@ -1152,7 +1152,7 @@ impl<T> State<T> {
         if self.receivers == 0 {
             return Err(TrySendError::Disconnected(msg));
         }
-        if let Some(e) = self.take_receiver(slots) {
+        if let Some(e) = self.take_receiver(slot) {
             self.deliver(e, msg, wakes);
             return Ok(());
         }
@@ -1165,15 +1165,15 @@ impl<T> State<T> {
 
     pub(crate) fn try_recv(
         &mut self,
-        slots: &Slots<T>,
+        slot: &Slot<T>,
         cap: Option<usize>,
         wakes: &mut Wakes,
     ) -> Result<T, TryRecvError> {
         if let Some(m) = self.queue.pop_front() {
-            self.refill(slots, cap, wakes);
+            self.refill(slot, cap, wakes);
             return Ok(m);
         }
-        if let Some((m, w)) = self.take_sender(slots, wakes) {
+        if let Some((m, w)) = self.take_sender(slot, wakes) {
             wakes.push(w);
             return Ok(m);
         }
@@ -1186,11 +1186,11 @@ impl<T> State<T> {
 
     /// Gives a message a receiver will not take back to the channel, first in line: to a
     /// blocked receiver, or the buffer's front (one past its bound, at worst, until received).
-    pub(crate) fn hand_back(&mut self, slots: &Slots<T>, m: T, wakes: &mut Wakes) {
+    pub(crate) fn hand_back(&mut self, slot: &Slot<T>, m: T, wakes: &mut Wakes) {
         // First: the buffer may get it, so no receive may wait in the slot without the lock
         // from now on (one that got there already is found below).
-        slots.mark_busy(true);
-        match self.take_receiver(slots) {
+        slot.mark_busy(true);
+        match self.take_receiver(slot) {
             Some(e) => self.deliver(e, m, wakes),
             None => self.queue.push_front(m),
         }

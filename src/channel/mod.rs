@@ -178,12 +178,12 @@ impl<T> Sender<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
-        let Err(msg) = self.chan.slots.hand_over(msg) else {
+        let Err(msg) = self.chan.slot.hand_over(msg) else {
             return Ok(());
         };
         let mut wakes = Wakes::default();
         let mut st = self.chan.state.lock();
-        let r = st.try_send(&self.chan.slots, self.chan.cap, msg, &mut wakes);
+        let r = st.try_send(&self.chan.slot, self.chan.cap, msg, &mut wakes);
         drop(st);
         wakes.wake();
         r
@@ -359,7 +359,7 @@ impl<T> Receiver<T> {
         }
         let mut wakes = Wakes::default();
         let mut st = self.chan.state.lock();
-        let r = st.try_recv(&self.chan.slots, self.chan.cap, &mut wakes);
+        let r = st.try_recv(&self.chan.slot, self.chan.cap, &mut wakes);
         drop(st);
         wakes.wake();
         r

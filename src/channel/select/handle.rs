@@ -54,7 +54,7 @@ impl<T> SelectHandle for Receiver<T> {
     fn try_select(&self, key: u64) -> Option<Token> {
         let mut wakes = Wakes::default();
         let mut st = self.chan.state.lock();
-        let r = st.try_recv(&self.chan.slots, self.chan.cap, &mut wakes);
+        let r = st.try_recv(&self.chan.slot, self.chan.cap, &mut wakes);
         let token = match r {
             Ok(m) => {
                 st.stash.push((key, Stashed::Msg(m)));
@@ -72,7 +72,7 @@ impl<T> SelectHandle for Receiver<T> {
         let mut wakes = Wakes::default();
         let mut st = self.chan.state.lock();
         // Its re-check (`is_ready`) finds a send already waiting in the slot.
-        self.chan.slots.mark_busy(false);
+        self.chan.slot.mark_busy(false);
         st.recv_waiters.push_back(Entry {
             waiter: waiter.clone(),
             oper,
@@ -87,7 +87,7 @@ impl<T> SelectHandle for Receiver<T> {
     fn is_ready(&self, _id: u64) -> bool {
         let st = self.chan.state.lock();
         // Only plain senders count, and a select's own sends are never plain.
-        !st.queue.is_empty() || st.senders == 0 || st.has_sender(&self.chan.slots)
+        !st.queue.is_empty() || st.senders == 0 || st.has_sender(&self.chan.slot)
     }
 
     fn unregister(&self, id: u64) {
@@ -112,7 +112,7 @@ impl<T> SelectHandle for Sender<T> {
         if st.receivers == 0 {
             return Some(Token::SendDisconnected);
         }
-        if let Some(e) = st.take_receiver(&self.chan.slots) {
+        if let Some(e) = st.take_receiver(&self.chan.slot) {
             let mailbox = e.uses_mailbox();
             return Some(Token::SendTo(e.waiter, mailbox));
         }
@@ -127,7 +127,7 @@ impl<T> SelectHandle for Sender<T> {
     fn register(&self, waiter: &Arc<Waiter>, oper: usize) {
         let mut st = self.chan.state.lock();
         // Its re-check (`is_ready`) finds a receive already waiting in the slot.
-        self.chan.slots.mark_busy(true);
+        self.chan.slot.mark_busy(true);
         st.send_waiters.push_back(Entry {
             waiter: waiter.clone(),
             oper,
@@ -140,7 +140,7 @@ impl<T> SelectHandle for Sender<T> {
         let st = self.chan.state.lock();
         let cap = self.chan.cap;
         st.receivers == 0
-            || st.has_receiver(&self.chan.slots, id)
+            || st.has_receiver(&self.chan.slot, id)
             || (cap != Some(0) && cap.is_none_or(|c| st.queue.len() + st.reserved < c))
     }
 
@@ -162,7 +162,7 @@ impl<T> SelectHandle for Sender<T> {
             }
             Token::SendSlot => {
                 st.reserved -= 1;
-                st.refill(&self.chan.slots, self.chan.cap, &mut wakes);
+                st.refill(&self.chan.slot, self.chan.cap, &mut wakes);
                 st.wake_select_senders(None, &mut wakes);
             }
             _ => {}

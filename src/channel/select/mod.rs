@@ -479,7 +479,7 @@ impl SelectedOperation<'_> {
                 let mut wakes = Wakes::default();
                 let mut st = chan.state.lock();
                 st.reserved -= 1;
-                let r = st.try_send(&chan.slots, chan.cap, msg, &mut wakes);
+                let r = st.try_send(&chan.slot, chan.cap, msg, &mut wakes);
                 drop(st);
                 wakes.wake();
                 r.map_err(|e| SendError(e.into_inner()))
