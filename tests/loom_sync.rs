@@ -2,8 +2,9 @@
 //! oneshot channel's state word.
 //!
 //! Like `tests/loom_parker.rs`, this compiles the shipped source files (`src/sync/waiter.rs`,
-//! `src/sync/mutex.rs`, `src/channel/chan.rs`, `src/channel/oneshot.rs`) against a `crate::loom` module that hands
-//! them loom's atomics and lock, plus minimal stand-ins for the runtime they call into:
+//! `src/sync/mutex.rs`, `src/channel/chan.rs`, `src/channel/slot.rs`,
+//! `src/channel/oneshot.rs`) against a `crate::loom` module that hands them loom's atomics and
+//! lock, plus minimal stand-ins for the runtime they call into:
 //! `thread::block` is `loom::thread::park` and `Thread::wake` is `unpark` (the same
 //! "a wake-up before the wait is not lost" contract as the real parker, which
 //! `loom_parker.rs` checks). Loom then explores the interleavings: a lost wake-up shows up
@@ -239,6 +240,8 @@ mod mailbox;
 mod mutex;
 #[path = "../src/channel/oneshot.rs"]
 mod oneshot;
+#[path = "../src/channel/slot.rs"]
+mod slot;
 #[path = "../src/sync/waiter.rs"]
 mod waiter;
 

@@ -58,6 +58,7 @@ mod chan;
 mod error;
 pub mod oneshot;
 mod select;
+mod slot;
 mod spare;
 
 use std::fmt;
