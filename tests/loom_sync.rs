@@ -377,14 +377,12 @@ fn rendezvous_ping_pong_reuses_waiters() {
     });
 }
 
-/// Two senders and one receiver on a rendezvous channel: one send may wait in the slot
-/// without the lock while the other queues behind it (and marks the slot BUSY, so that no
-/// operation waits there without the lock while a queue is in use); both messages arrive
-/// exactly once and the receiver then sees the disconnection.
-#[test]
-fn rendezvous_slot_and_queue_two_senders() {
-    builder().check(|| {
-        let chan = Arc::new(Chan::<u32>::new(Some(0)));
+/// Two senders and one receiver on a channel of capacity `cap`, each sender dropping its
+/// end after its send: both messages arrive exactly once, then the receiver sees the
+/// disconnection.
+fn two_senders_one_receiver(cap: usize) {
+    builder().check(move || {
+        let chan = Arc::new(Chan::<u32>::new(Some(cap)));
         chan.state.lock().senders = 2;
         let ths: Vec<_> = [1u32, 2]
             .into_iter()
@@ -407,6 +405,14 @@ fn rendezvous_slot_and_queue_two_senders() {
             t.join().unwrap();
         }
     });
+}
+
+/// Two senders on a rendezvous channel: one send may wait in the slot without the lock
+/// while the other queues behind it (and marks the slot BUSY, so that no operation waits
+/// there without the lock while a queue is in use).
+#[test]
+fn rendezvous_slot_and_queue_two_senders() {
+    two_senders_one_receiver(0);
 }
 
 /// Two receivers and one sender on a rendezvous channel: one receive may wait in the slot
@@ -463,33 +469,10 @@ fn rendezvous_hand_back_races_a_receive_parking_in_the_slot() {
 }
 
 /// A bounded(1) channel with two senders: one of them blocks on the full buffer and is
-/// refilled into it by the receiver; both messages arrive exactly once.
+/// refilled into it by the receiver.
 #[test]
 fn bounded_channel_blocked_sender() {
-    builder().check(|| {
-        let chan = Arc::new(Chan::<u32>::new(Some(1)));
-        chan.state.lock().senders = 2;
-        let ths: Vec<_> = [1u32, 2]
-            .into_iter()
-            .map(|v| {
-                let c = chan.clone();
-                ::loom::thread::spawn(move || {
-                    c.send(v, None).unwrap();
-                    c.drop_sender();
-                })
-            })
-            .collect();
-        let a = chan.recv(None).unwrap();
-        let b = chan.recv(None).unwrap();
-        assert_eq!(a + b, 3);
-        assert!(matches!(
-            chan.recv(None),
-            Err(RecvTimeoutError::Disconnected)
-        ));
-        for t in ths {
-            t.join().unwrap();
-        }
-    });
+    two_senders_one_receiver(1);
 }
 
 /// A condition handed over with `notify_one`, in both orders relative to the wait: the

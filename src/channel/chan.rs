@@ -180,13 +180,13 @@ impl<T> Chan<T> {
         if self.cap == Some(0) {
             // A quiet rendezvous channel: wait in the slot without taking the lock.
             let waiter = super::spare::waiter();
-            match self.slot.park_free(&waiter, Some(msg)) {
+            msg = match self.slot.park_send(&waiter, msg, None) {
                 Ok(()) => match self.wait_send_in_slot(&waiter, deadline) {
                     None => return Ok(()),
-                    Some(m) => msg = m,
+                    Some(m) => m,
                 },
-                Err(m) => msg = m.expect("a send's message comes back"),
-            }
+                Err((_, m)) => m,
+            };
         }
         let mut st = self.state.lock();
         loop {
@@ -208,12 +208,12 @@ impl<T> Chan<T> {
             let waiter = super::spare::waiter();
             // The slot is the front of the line: not for a send when others are queued.
             let parked = if st.send_waiters.is_empty() {
-                self.slot.park_locked(&waiter, Some(msg), st.idle())
+                self.slot.park_send(&waiter, msg, Some(st.idle()))
             } else {
-                (Parked::SameSide, Some(msg))
+                Err((Parked::SameSide, msg))
             };
             match parked {
-                (Parked::Yes, _) => {
+                Ok(()) => {
                     drop(st);
                     match self.wait_send_in_slot(&waiter, deadline) {
                         None => return Ok(()),
@@ -222,11 +222,11 @@ impl<T> Chan<T> {
                     st = self.state.lock();
                     continue;
                 }
-                (Parked::Counterpart, m) => {
-                    msg = m.expect("a send's message comes back");
+                Err((Parked::Counterpart, m)) => {
+                    msg = m;
                     continue;
                 }
-                (Parked::SameSide, m) => msg = m.expect("a send's message comes back"),
+                Err((_, m)) => msg = m,
             }
             if self.slot.mark_busy(true) {
                 continue;
@@ -293,7 +293,7 @@ impl<T> Chan<T> {
         if self.cap == Some(0) {
             // A quiet rendezvous channel: wait in the slot without taking the lock.
             let waiter = super::spare::waiter();
-            if self.slot.park_free(&waiter, None).is_ok()
+            if self.slot.park_recv(&waiter, None) == Parked::Yes
                 && let Some(m) = self.wait_recv_in_slot(&waiter, deadline)
             {
                 return Ok(m);
@@ -319,7 +319,7 @@ impl<T> Chan<T> {
             let waiter = super::spare::waiter();
             // As for sends: the slot is the front of the line.
             let parked = if st.recv_waiters.is_empty() {
-                self.slot.park_locked(&waiter, None, st.idle()).0
+                self.slot.park_recv(&waiter, Some(st.idle()))
             } else {
                 Parked::SameSide
             };

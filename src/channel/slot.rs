@@ -68,7 +68,7 @@ const BUSY: usize = 2;
 const PTR: usize = !(SEND | BUSY);
 const _: () = assert!(std::mem::align_of::<Waiter>() > (SEND | BUSY));
 
-/// How [`Slot::park_locked`] went.
+/// How [`Slot::park_recv`] or [`Slot::park_send`] went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Parked {
     /// The waiter is in the slot.
@@ -148,77 +148,73 @@ impl<T> Slot<T> {
         })
     }
 
-    /// Puts the caller's own `w` here without the lock, if the word is empty and not BUSY
-    /// (only for a rendezvous channel: its buffer stays empty). For a send, `msg` goes into
-    /// the waiter's mailbox first; it is given back if the slot is not free.
+    /// Parks a receive's `w` (the caller's own) here. `locked`: `None` without the lock
+    /// (only into an exactly empty word: not BUSY, no waiter; for a rendezvous channel, whose
+    /// buffer stays empty); `Some(idle)` under the lock, into a word without a waiter, where
+    /// `idle` says whether the queues and buffer are empty and the channel connected (so the
+    /// BUSY bit may be cleared).
     #[inline]
-    pub(crate) fn park_free(&self, w: &Arc<Waiter>, msg: Option<T>) -> Result<(), Option<T>> {
-        if !Slot::<T>::used() || self.word.load(Ordering::Relaxed) != 0 {
-            return Err(msg);
+    pub(crate) fn park_recv(&self, w: &Arc<Waiter>, locked: Option<bool>) -> Parked {
+        if !Slot::<T>::used() {
+            return Parked::SameSide;
         }
-        let tag = self.fill_mailbox(w, msg);
-        // Release: the waiter's reset and a send's message, for its taker.
-        match self.word.compare_exchange(
-            0,
-            Arc::as_ptr(w) as usize | tag,
-            Ordering::Release,
-            Ordering::Relaxed,
-        ) {
-            Ok(_) => Ok(()),
-            Err(_) => Err(self.unsent(w)),
+        self.publish(w, 0, locked)
+    }
+
+    /// [`Slot::park_recv`] for a send: `msg` goes into the waiter's own mailbox first, and
+    /// comes back unless parked.
+    #[inline]
+    pub(crate) fn park_send(
+        &self,
+        w: &Arc<Waiter>,
+        msg: T,
+        locked: Option<bool>,
+    ) -> Result<(), (Parked, T)> {
+        if !Slot::<T>::used() || (locked.is_none() && self.word.load(Ordering::Relaxed) != 0) {
+            return Err((Parked::SameSide, msg));
+        }
+        // SAFETY: the caller's own waiter, for this operation: its mailbox is empty (every
+        // operation leaves it so) and no one reads it before `publish` does; a `T` that fits
+        // (`used`).
+        unsafe { w.mailbox.put(msg) };
+        match self.publish(w, SEND, locked) {
+            Parked::Yes => Ok(()),
+            p => Err((
+                p,
+                self.unsent(w)
+                    .expect("an unpublished send keeps its message"),
+            )),
         }
     }
 
-    /// Puts the caller's own `w` here under the lock, unless another operation is already
-    /// here; `idle`: whether the queues and buffer are empty and the channel connected (so
-    /// the BUSY bit may be cleared). For a send, `msg` goes into the waiter's mailbox and
-    /// comes back unless parked.
-    pub(crate) fn park_locked(
-        &self,
-        w: &Arc<Waiter>,
-        msg: Option<T>,
-        idle: bool,
-    ) -> (Parked, Option<T>) {
-        if !Slot::<T>::used() {
-            return (Parked::SameSide, msg);
-        }
-        let send = msg.is_some();
-        let tag = self.fill_mailbox(w, msg);
+    /// Stores `w` tagged `tag` into the word, as [`Slot::park_recv`] says. Without the lock,
+    /// a BUSY word counts as [`Parked::SameSide`] (the caller goes to the lock either way).
+    #[inline]
+    fn publish(&self, w: &Arc<Waiter>, tag: usize, locked: Option<bool>) -> Parked {
         let mut cur = self.word.load(Ordering::Relaxed);
         loop {
             if cur & PTR != 0 {
-                let side = if (cur & SEND != 0) == send {
+                return if cur & SEND == tag {
                     Parked::SameSide
                 } else {
                     Parked::Counterpart
                 };
-                return (side, self.unsent(w));
             }
-            let new = Arc::as_ptr(w) as usize | tag | if idle { 0 } else { BUSY };
-            // Release: as in `park_free`.
-            match self
-                .word
-                .compare_exchange(cur, new, Ordering::Release, Ordering::Relaxed)
-            {
-                Ok(_) => return (Parked::Yes, None),
+            let busy = match locked {
+                None if cur != 0 => return Parked::SameSide,
+                Some(false) => BUSY,
+                _ => 0,
+            };
+            // Release: the waiter's reset and a send's message, for its taker.
+            match self.word.compare_exchange(
+                cur,
+                Arc::as_ptr(w) as usize | tag | busy,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Parked::Yes,
                 Err(actual) => cur = actual,
             }
-        }
-    }
-
-    /// A send's message into its own waiter's mailbox, before the waiter is published; the
-    /// tag for the word.
-    #[inline]
-    fn fill_mailbox(&self, w: &Waiter, msg: Option<T>) -> usize {
-        match msg {
-            Some(m) => {
-                // SAFETY: the caller's own waiter, for this operation: its mailbox is empty
-                // (every operation leaves it so) and no one reads it before the word
-                // publishes it; a `T` that fits (`used`).
-                unsafe { w.mailbox.put(m) };
-                SEND
-            }
-            None => 0,
         }
     }
 
@@ -364,7 +360,7 @@ impl<T> Slot<T> {
     /// that the last receiver left; `None` if a receiver took it.
     pub(crate) fn unsent(&self, waiter: &Waiter) -> Option<T> {
         match waiter.mailbox.delivery() {
-            // SAFETY: our own waiter, which `fill_mailbox` filled with a `T`; whoever took it
+            // SAFETY: our own waiter, which `park_send` filled with a `T`; whoever took it
             // out of the word chose it without taking the message (its last access), or we
             // withdrew it or never published it, so no one else reads the mailbox.
             Delivery::Full => Some(unsafe { waiter.mailbox.take::<T>() }),
