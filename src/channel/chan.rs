@@ -169,14 +169,21 @@ impl<T> Chan<T> {
     }
 
     /// Sends, blocking until `deadline` while the channel is full.
+    #[inline]
     pub(crate) fn send(
         &self,
         msg: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        let Err(mut msg) = self.slot.hand_over(msg) else {
-            return Ok(());
-        };
+        match self.slot.hand_over(msg) {
+            Ok(()) => Ok(()),
+            Err(msg) => self.send_slow(msg, deadline),
+        }
+    }
+
+    /// [`Chan::send`] when no receive waits in the slot.
+    #[inline(never)]
+    fn send_slow(&self, mut msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         if self.cap == Some(0) {
             // A quiet rendezvous channel: wait in the slot without taking the lock.
             let waiter = super::spare::waiter();
@@ -286,10 +293,17 @@ impl<T> Chan<T> {
     }
 
     /// Receives, blocking until `deadline` while the channel is empty.
+    #[inline]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        if let Some(m) = self.take_from_slot() {
-            return Ok(m);
+        match self.take_from_slot() {
+            Some(m) => Ok(m),
+            None => self.recv_slow(deadline),
         }
+    }
+
+    /// [`Chan::recv`] when no send waits in the slot of a quiet rendezvous channel.
+    #[inline(never)]
+    fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         if self.cap == Some(0) {
             // A quiet rendezvous channel: wait in the slot without taking the lock.
             let waiter = super::spare::waiter();

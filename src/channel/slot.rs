@@ -250,6 +250,7 @@ impl<T> Slot<T> {
     /// The owner's wait, once its waiter is here: `true` once chosen, `false` if it withdrew
     /// at `deadline`. An unwind out of it leaves the waiter here (the caller's guard
     /// settles).
+    #[inline(always)]
     pub(crate) fn wait(&self, w: &Waiter, reason: WaitReason, deadline: Option<Instant>) -> bool {
         loop {
             if w.state() >= CHOSEN {

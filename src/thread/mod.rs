@@ -302,38 +302,56 @@ pub(crate) fn block_no_cancel(reason: WaitReason, deadline: Option<Instant>) {
 }
 
 /// `reason` is packed ([`WaitReason::encode`]) by the caller, where it is usually a constant.
+///
+#[inline(never)]
 fn block_green(task: &Task, reason: u64, deadline: Option<Instant>, cancellable: bool) {
     // A cancellation pending now is raised by `suspend` (or, if a wake-up is pending and we
     // do not suspend, at the caller's next `block`): the cancel that set it woke us.
     if task.park.take_notification() {
         return;
     }
-    let clock = &task.shared.clock;
     #[cfg(feature = "tracing")]
-    if let Some(reason) = WaitReason::decode(reason) {
-        tracing::trace!(target: "greenthread", reason = %reason, ?deadline, "park");
-    }
+    trace_park(reason, deadline);
     match deadline {
         None => {
-            task.wait.set(reason, clock.coarse());
+            task.wait.set(reason, task.shared.clock.coarse());
             task.suspend(Switch::Park, cancellable);
         }
         Some(deadline) => {
-            let now = Instant::now();
-            if deadline <= now {
+            if !block_green_until(task, reason, deadline, cancellable) {
                 return;
             }
-            clock.observe(now);
-            task.wait.set(reason, clock.at(now));
-            let me = current();
-            let key = task.shared.add_timer(deadline, me);
-            // Removed however `suspend` returns: a cancellation raised there unwinds past us.
-            let _timer = CancelTimer(task, key);
-            task.suspend(Switch::Park, cancellable);
         }
     }
     if cancellable {
         cancel::check(task);
+    }
+}
+
+/// [`block_green`] with a deadline: a timer wakes the green thread. `false`: the deadline
+/// has passed, it did not suspend.
+#[inline(never)]
+fn block_green_until(task: &Task, reason: u64, deadline: Instant, cancellable: bool) -> bool {
+    let now = Instant::now();
+    if deadline <= now {
+        return false;
+    }
+    let clock = &task.shared.clock;
+    clock.observe(now);
+    task.wait.set(reason, clock.at(now));
+    let me = current();
+    let key = task.shared.add_timer(deadline, me);
+    // Removed however `suspend` returns: a cancellation raised there unwinds past us.
+    let _timer = CancelTimer(task, key);
+    task.suspend(Switch::Park, cancellable);
+    true
+}
+
+#[cfg(feature = "tracing")]
+#[inline(never)]
+fn trace_park(reason: u64, deadline: Option<Instant>) {
+    if let Some(reason) = WaitReason::decode(reason) {
+        tracing::trace!(target: "greenthread", reason = %reason, ?deadline, "park");
     }
 }
 
