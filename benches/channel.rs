@@ -1,8 +1,12 @@
 //! Channels: green threads on this crate's channels vs OS threads on crossbeam-channel, in
 //! the same run. See BENCHMARKS.md for the ratios.
 
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use corosensei::{Coroutine, Yielder};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// One round trip = a message there and one back.
@@ -39,6 +43,12 @@ fn ping_pong(c: &mut Criterion) {
             });
         }
     }
+    g.bench_function("floor_switches", |b| {
+        b.iter_custom(|iters| floor(iters, false))
+    });
+    g.bench_function("floor_switches_and_rmws", |b| {
+        b.iter_custom(|iters| floor(iters, true))
+    });
     for cap in [0, 1] {
         g.bench_function(format!("crossbeam_os_threads_bounded{cap}"), |b| {
             b.iter_custom(|iters| {
@@ -62,6 +72,47 @@ fn ping_pong(c: &mut Criterion) {
         });
     }
     g.finish();
+}
+
+/// What any green ping-pong on corosensei costs at least, without a runtime: per round trip
+/// each of two coroutines is resumed once and suspends once (from a function of its own, as
+/// a wait does), alternating between their stacks; with `rmws`, each message also does the
+/// four atomic read-modify-writes that a multi-producer hand-off to a parked thread needs
+/// (the receiver's park in the channel, the sender's take from it, the park's commit by the
+/// scheduler, the wake-up), on words that stay in this core's cache.
+fn floor(iters: u64, rmws: bool) -> Duration {
+    #[inline(never)]
+    fn switch_out(y: &Yielder<(), ()>) {
+        y.suspend(());
+    }
+    fn rmw(w: &AtomicUsize) {
+        let v = w.load(Ordering::Relaxed);
+        let _ = black_box(w).compare_exchange(v, v ^ 1, Ordering::AcqRel, Ordering::Acquire);
+    }
+    let words: Arc<[AtomicUsize; 4]> = Arc::default();
+    let w = words.clone();
+    let side = move |y: &Yielder<(), ()>, ()| {
+        loop {
+            if rmws {
+                rmw(&w[0]); // take the counterpart out of the channel
+                rmw(&w[1]); // wake it
+                rmw(&w[2]); // park in the channel
+            }
+            switch_out(y);
+        }
+    };
+    let mut a = Coroutine::new(side.clone());
+    let mut b = Coroutine::new(side);
+    let start = Instant::now();
+    for _ in 0..iters {
+        for co in [&mut a, &mut b] {
+            black_box(co.resume(()));
+            if rmws {
+                rmw(&words[3]); // commit the park
+            }
+        }
+    }
+    start.elapsed()
 }
 
 const MSGS: u64 = 100_000;
