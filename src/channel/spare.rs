@@ -71,7 +71,7 @@ impl Spare {
     #[cold]
     fn fresh() -> Spare {
         Spare {
-            waiter: Some(Arc::new(Waiter::new())),
+            waiter: Some(Arc::new(Waiter::keyed())),
             home: Home::None,
         }
     }

@@ -89,7 +89,8 @@ pub(crate) const CHOSEN: usize = 2;
 
 /// A thread waiting in some queue; see the module docs.
 pub(crate) struct Waiter {
-    /// Unique per waiter (never reused), for keying things handed to it.
+    /// Unique per [`keyed`](Waiter::keyed) waiter (never reused), for keying things handed
+    /// to it; 0 for the others.
     pub(crate) id: u64,
     thread: Thread,
     /// `true`: wait as the OS thread (the green thread is being unwound at shutdown).
@@ -104,22 +105,33 @@ pub(crate) struct Waiter {
 }
 
 impl Waiter {
-    /// A waiter for the calling thread, in state WAITING.
+    /// A waiter for the calling thread, in state WAITING. Its `id` is 0: nothing is keyed
+    /// by it (the sync primitives' queues hold the waiter itself), so making it touches no
+    /// global counter, a cache line every worker would share.
     pub(crate) fn new() -> Waiter {
-        Waiter::with_cancel(true)
+        Waiter::make(0, true)
     }
 
-    /// A waiter whose waits never raise a cancellation (the crate's internal waits that
-    /// must complete, e.g. a condvar re-acquiring its mutex).
+    /// [`Waiter::new`] whose waits never raise a cancellation (the crate's internal waits
+    /// that must complete, e.g. a condvar re-acquiring its mutex).
     pub(crate) fn no_cancel() -> Waiter {
-        Waiter::with_cancel(false)
+        Waiter::make(0, false)
     }
 
-    fn with_cancel(cancellable: bool) -> Waiter {
+    /// [`Waiter::new`] with a unique `id`, for a channel's waiters: what is handed to them
+    /// (the stash) and their queue entries are found by it.
+    pub(crate) fn keyed() -> Waiter {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Waiter::make(
+            NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            true,
+        )
+    }
+
+    fn make(id: u64, cancellable: bool) -> Waiter {
         let os = Waiter::unwinding();
         Waiter {
-            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            id,
             thread: if os {
                 thread::current_os()
             } else {
@@ -270,7 +282,7 @@ impl WaiterCache {
 
     #[cold]
     fn fresh() -> Arc<Waiter> {
-        Arc::new(Waiter::new())
+        Arc::new(Waiter::keyed())
     }
 
     /// Keeps `w` (taken from this cache, its operation over) for a later operation. Its

@@ -296,7 +296,7 @@ impl<'a> Select<'a> {
                 return None;
             }
             // (2) Queue on all, re-check, wait.
-            let waiter = Arc::new(Waiter::new());
+            let waiter = Arc::new(Waiter::keyed());
             for (i, h) in self.handles.iter().enumerate() {
                 h.register(&waiter, i);
             }
