@@ -303,6 +303,9 @@ pub(crate) fn block_no_cancel(reason: WaitReason, deadline: Option<Instant>) {
 
 /// `reason` is packed ([`WaitReason::encode`]) by the caller, where it is usually a constant.
 ///
+/// Kept out of line, like the timed park and the trace: a frame that suspends must not
+/// reuse a thread-local's address computed before the switch (see [`current_task`]), and a
+/// small one saves fewer registers around it.
 #[inline(never)]
 fn block_green(task: &Task, reason: u64, deadline: Option<Instant>, cancellable: bool) {
     // A cancellation pending now is raised by `suspend` (or, if a wake-up is pending and we
