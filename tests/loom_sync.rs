@@ -240,6 +240,8 @@ mod mailbox;
 mod mutex;
 #[path = "../src/channel/oneshot.rs"]
 mod oneshot;
+#[path = "../src/channel/settle.rs"]
+mod settle;
 #[path = "../src/channel/slot.rs"]
 mod slot;
 #[path = "../src/sync/waiter.rs"]

@@ -4,7 +4,8 @@
 //!
 //! - Everything is under one short lock (`Chan::state`): the buffer, the handle counts, the
 //!   two queues of blocked operations and the *stash* of messages handed to chosen waiters;
-//!   except the *slot*, an atomic word for one blocked plain operation (`channel::slot`). No one waits while holding the lock; threads are woken after it is released.
+//!   except the *slot*, an atomic word for one blocked plain operation (`channel::slot`).
+//!   No one waits while holding the lock; threads are woken after it is released.
 //! - A blocked operation is an [`Entry`] in `send_waiters` or `recv_waiters`, pointing at a
 //!   [`Waiter`] (the thread's spare for a blocked `send`/`recv`, see `spare`, or a fresh one
 //!   shared by all the operations of a `Select`). A counterpart *completes* an entry by
@@ -24,7 +25,8 @@
 //! - Only the owner of an entry removes it, except a counterpart that chose it. A select's
 //!   entries whose waiter gave up (or was chosen elsewhere) are skipped until their owner
 //!   removes them; a plain operation's entry never lingers: its owner settles under the lock
-//!   whether it was chosen, and if not, withdraws it there and then (`wait_plain`).
+//!   whether it was chosen, and if not, withdraws it there and then (`wait_plain`, in
+//!   `channel::settle` with the other owner-side waits and the unwind guards).
 //! - A spare waiter keeps its id from one operation to the next, so what is delivered to it
 //!   is always taken before its operation ends: a chosen `recv` waits in `take_delivery`
 //!   until the message (or `Cancelled`) is there. A receive unwound after being chosen
@@ -41,16 +43,16 @@
 //! message goes from a sender's hand to a blocked receiver's); `Some(n)` holds `n`, minus
 //! buffer places `reserved` by selected sends not yet completed.
 
-use crate::loom::sync::MutexGuard;
 use crate::loom::time::Instant;
 use crate::runtime::WaitReason;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use super::settle::{Settled, SlotGuard, Unregister, wait_plain};
 use super::slot::{Parked, Slot};
 use crate::sync::mailbox::{Delivery, Mailbox};
-use crate::sync::waiter::{ABORTED, CHOSEN, WAITING, Waiter};
+use crate::sync::waiter::{CHOSEN, WAITING, Waiter};
 
 /// One channel, shared by all its `Sender`s and `Receiver`s.
 #[derive(Debug)]
@@ -301,7 +303,7 @@ impl<T> Chan<T> {
         }
     }
 
-    /// [`Chan::recv`] when no send waits in the slot of a quiet rendezvous channel.
+    /// [`Chan::recv`] when the slot has no send to take without the lock.
     #[inline(never)]
     fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         if self.cap == Some(0) {
@@ -545,129 +547,6 @@ impl<T> Chan<T> {
     }
 }
 
-/// How a plain operation's wait ended.
-enum Settled<'a, T> {
-    /// A counterpart chose it (and removed its entry).
-    Chosen,
-    /// Woken without being chosen (a timeout, a disconnection, a select to look again, a
-    /// stale wake-up): its entry is still queued, and the lock is held so that no one can
-    /// choose it while the caller withdraws it.
-    Waiting(MutexGuard<'a, State<T>>),
-}
-
-/// Waits for one wake-up of a plain (non-select) operation's `waiter`, and settles whether it
-/// was chosen.
-///
-/// A plain waiter in a queue is chosen only under the channel's lock, by a plain store
-/// ([`Waiter::choose_exclusive`]), so it never aborts with a compare-and-swap: whether it was
-/// chosen is settled under the lock too. Usually a waker chose it, and one load tells. (One
-/// in the slot settles with the slot instead: [`Slot::wait`].)
-#[inline]
-fn wait_plain<'a, T>(
-    chan: &'a Chan<T>,
-    waiter: &Waiter,
-    reason: WaitReason,
-    deadline: Option<Instant>,
-) -> Settled<'a, T> {
-    if waiter.state() < CHOSEN {
-        waiter.wait(reason, deadline);
-        if waiter.state() < CHOSEN {
-            let st = chan.state.lock();
-            if waiter.state() < CHOSEN {
-                return Settled::Waiting(st);
-            }
-        }
-    }
-    Settled::Chosen
-}
-
-/// Waits for one wake-up, then decides: `Ok(value)` if chosen, else aborts (`Err`). Any
-/// wake-up that did not choose us (a disconnection, a select to look again, a stale one)
-/// makes the caller look at the channel again. For a select's waiter, which several
-/// channels may race to choose.
-#[inline]
-pub(crate) fn wait_once(
-    waiter: &Waiter,
-    reason: WaitReason,
-    deadline: Option<Instant>,
-) -> Result<usize, ()> {
-    match waiter.state() {
-        s if s >= CHOSEN => return Ok(s),
-        ABORTED => return Err(()),
-        _ => {}
-    }
-    waiter.wait(reason, deadline);
-    // Usually a waker chose us: seeing it takes a load, not a CAS.
-    match waiter.state() {
-        s if s >= CHOSEN => return Ok(s),
-        ABORTED => return Err(()),
-        _ => {}
-    }
-    match waiter.abort() {
-        Ok(()) => Err(()),
-        Err(v) if v >= CHOSEN => Ok(v),
-        Err(_) => Err(()),
-    }
-}
-
-/// Removes a blocked operation whose stack is unwound (cancelled, or at runtime shutdown).
-///
-/// A send that was chosen meanwhile has been completed by its receiver (the message left with
-/// it); one that was not is withdrawn, and its message dropped as the sender's stack unwinds,
-/// after the lock is released (the message may hold an end of this very channel, whose drop
-/// takes the lock). A receive that was chosen puts the message it was handed back in the
-/// channel, first in line ([`Chan::reclaim`]), so no message is lost.
-struct Unregister<'a, T> {
-    chan: &'a Chan<T>,
-    waiter: &'a Waiter,
-    recv: bool,
-}
-
-impl<T> Drop for Unregister<'_, T> {
-    fn drop(&mut self) {
-        // Settled under the lock, as in `wait_plain`: not chosen means still queued.
-        let (chosen, withdrawn) = {
-            let mut st = self.chan.state.lock();
-            if self.waiter.state() >= CHOSEN {
-                (true, None)
-            } else {
-                (false, st.withdraw(self.recv, self.waiter.id))
-            }
-        };
-        // A withdrawn send's message is dropped here, without the lock.
-        drop(withdrawn);
-        if chosen && self.recv {
-            self.chan
-                .reclaim(self.waiter.id, Some(self.waiter), Mailbox::fits::<T>());
-        }
-    }
-}
-
-/// [`Unregister`] for an operation waiting in the slot (`recv`: a receive, else a send):
-/// withdraws it; or, if it was taken, waits for its choice, then puts a
-/// received message back in the channel. A send's message not taken is dropped as the
-/// sender's stack unwinds.
-struct SlotGuard<'a, T> {
-    chan: &'a Chan<T>,
-    waiter: &'a Waiter,
-    recv: bool,
-}
-
-impl<T> Drop for SlotGuard<'_, T> {
-    fn drop(&mut self) {
-        let slot = &self.chan.slot;
-        let withdrawn = self.waiter.state() < CHOSEN && slot.withdraw(self.waiter);
-        if !withdrawn {
-            Slot::<T>::settle(self.waiter);
-        }
-        if !self.recv {
-            drop(slot.unsent(self.waiter));
-        } else if !withdrawn {
-            self.chan.reclaim(self.waiter.id, Some(self.waiter), true);
-        }
-    }
-}
-
 impl<T> State<T> {
     /// Nothing queued or buffered, and connected both ways: an operation may wait in the
     /// slot without the lock (the BUSY bit clear).
@@ -686,7 +565,7 @@ impl<T> State<T> {
     /// Removes the entry of plain waiter `id` (not chosen: the caller checked under the
     /// lock) from the receive or send queue. The caller drops it after unlocking if it may
     /// hold a message.
-    fn withdraw(&mut self, recv: bool, id: u64) -> Option<Entry<T>> {
+    pub(super) fn withdraw(&mut self, recv: bool, id: u64) -> Option<Entry<T>> {
         let queue = if recv {
             &mut self.recv_waiters
         } else {

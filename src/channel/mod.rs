@@ -58,6 +58,7 @@ mod chan;
 mod error;
 pub mod oneshot;
 mod select;
+mod settle;
 mod slot;
 mod spare;
 

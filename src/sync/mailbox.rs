@@ -11,14 +11,15 @@
 //! One writer and one reader per use of the waiter. For a receive:
 //!
 //! - Only the party that *chose* the waiter (moved it out of WAITING, under the channel's
-//!   lock, or by taking it out of the channel's slot) fills the mailbox, once: [`Mailbox::put`] writes the message, then stores FULL
-//!   (release); or [`Mailbox::cancel`] stores CANCELLED (a select that reserved the receiver
-//!   and dropped its send). It may do so after the waiter saw CHOSEN: the waiter waits for
+//!   lock, or by taking it out of the channel's slot) fills the mailbox, once:
+//!   [`Mailbox::put`] writes the message, then stores FULL (release); or
+//!   [`Mailbox::cancel`] stores CANCELLED (a select that reserved the receiver and dropped
+//!   its send). It may do so after the waiter saw CHOSEN: the waiter waits for
 //!   the mailbox to leave EMPTY.
 //! - Only the waiter's owner reads it, after seeing FULL (acquire): [`Mailbox::take`] moves
 //!   the message out and stores EMPTY.
 //!
-//! For a send waiting in a channel's slot (`channel::chan`), the other way round: the owner
+//! For a send waiting in a channel's slot (`channel::slot`), the other way round: the owner
 //! fills its own mailbox before the slot publishes the waiter (release), and the one party
 //! that takes the waiter out of the slot (acquire) reads the message, before it chooses the
 //! waiter; or, if it only tells the send that the last receiver left, it leaves the message,

@@ -26,7 +26,7 @@
 //! 4. A waiter that gives up calls [`Waiter::abort`] (CAS). If that fails, a waker chose it
 //!    first: it must accept what it was given, or hand it on (the lock, the permit, the
 //!    notification); it never just drops it. (A plain channel waiter does both steps under
-//!    the channel's lock instead: see `wait_plain` in `channel::chan`.)
+//!    the channel's lock instead: see `wait_plain` in `channel::settle`.)
 //!
 //! A wake-up that arrives before the waiter blocks is not lost: `block` keeps it pending
 //! ([`crate::thread::parker`]). One that arrives late (for a waiter already gone) makes a

@@ -20,7 +20,7 @@ pub(crate) enum Token {
     /// A send to this blocked receiver, chosen for us; `true` if its entry takes the
     /// message in the waiter's mailbox (`Entry::uses_mailbox`).
     SendTo(Arc<Waiter>, bool),
-    /// A send into a reserved buffer slot.
+    /// A send into a reserved buffer place.
     SendSlot,
     /// A send on a channel without receivers.
     SendDisconnected,

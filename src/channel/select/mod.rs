@@ -20,8 +20,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::chan::{Chan, Stashed, Wakes, wait_once};
+use super::chan::{Chan, Stashed, Wakes};
 use super::error::{RecvError, SelectTimeoutError, SendError, TrySelectError};
+use super::settle::wait_once;
 use super::{Receiver, Sender};
 use crate::sync::waiter::{CHOSEN, Waiter};
 
