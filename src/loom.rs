@@ -16,7 +16,28 @@ pub(crate) mod sync {
     pub(crate) use parking_lot::{Mutex, MutexGuard};
 
     pub(crate) mod atomic {
-        pub(crate) use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+        pub(crate) use std::sync::atomic::{
+            AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering,
+        };
+    }
+}
+
+/// The two halves of an asymmetric barrier (`scheduler::lifo`): a side that runs often pays
+/// only the compiler fence, a side that runs rarely pays a system call that makes every
+/// thread of the process run a full barrier. A model gives both sides `fence(SeqCst)`, the
+/// ordering the pair provides.
+pub(crate) mod barrier {
+    /// Orders the calling thread's own accesses around the other side's heavy barrier (which
+    /// acts on this thread like a signal handler running `fence(SeqCst)`).
+    #[inline(always)]
+    pub(crate) fn light() {
+        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// A full barrier on every running thread of the process (`membarrier(2)`); `false` if
+    /// the kernel cannot do it.
+    pub(crate) fn heavy() -> bool {
+        crate::sys::process_barrier()
     }
 }
 

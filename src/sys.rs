@@ -1,4 +1,4 @@
-//! The few system calls the I/O layer makes itself, where std has no non-blocking API.
+//! The few system calls the runtime makes itself, where std has no API for them.
 //!
 //! Everything else goes through std (`read`, `accept`, socket options), so error values are
 //! std's own. `EINTR` is retried here wherever a call can return it.
@@ -168,4 +168,42 @@ pub(crate) fn tcp_listen(addr: &SocketAddr) -> io::Result<OwnedFd> {
         return Err(io::Error::last_os_error());
     }
     Ok(fd)
+}
+
+/// Runs a full memory barrier on every running thread of this process (`membarrier(2)`,
+/// private expedited where the kernel has it, else the slower global command). Returns
+/// `false`, every time, if the kernel has neither.
+pub(crate) fn process_barrier() -> bool {
+    use std::sync::OnceLock;
+    // The commands of <linux/membarrier.h>.
+    const QUERY: libc::c_long = 0;
+    const GLOBAL: libc::c_long = 1;
+    const PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
+    const REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
+    fn membarrier(cmd: libc::c_long) -> libc::c_long {
+        // SAFETY: membarrier takes two integer arguments and touches no memory of ours.
+        unsafe {
+            libc::syscall(
+                libc::SYS_membarrier,
+                cmd,
+                0 as libc::c_long,
+                0 as libc::c_long,
+            )
+        }
+    }
+    static COMMAND: OnceLock<Option<libc::c_long>> = OnceLock::new();
+    let cmd = *COMMAND.get_or_init(|| {
+        let supported = membarrier(QUERY);
+        if supported < 0 {
+            None
+        } else if supported & PRIVATE_EXPEDITED != 0 && membarrier(REGISTER_PRIVATE_EXPEDITED) == 0
+        {
+            Some(PRIVATE_EXPEDITED)
+        } else if supported & GLOBAL != 0 {
+            Some(GLOBAL)
+        } else {
+            None
+        }
+    });
+    cmd.is_some_and(|cmd| membarrier(cmd) == 0)
 }

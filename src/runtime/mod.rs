@@ -47,11 +47,9 @@ pub use report::{DeadlockAction, Report};
 pub use stats::{ParkedBy, StackStats, Stats};
 pub use wait::WaitReason;
 
-use crossbeam_deque::Worker as Deque;
-
 use crate::coroutine::current_task;
 use crate::reactor::Reactor;
-use crate::scheduler::worker::Worker;
+use crate::scheduler::worker::{Local, Worker};
 use crate::scheduler::{Config, Shared};
 use crate::stack::{self, DEFAULT_STACK_SIZE};
 use crate::thread::{self, JoinHandle};
@@ -76,7 +74,7 @@ use monitor::{Monitor, MonitorConfig};
 #[derive(Debug)]
 pub struct Runtime {
     shared: Arc<Shared>,
-    workers: Vec<OsJoinHandle<Deque<Arc<crate::coroutine::Task>>>>,
+    workers: Vec<OsJoinHandle<Local>>,
     monitor: Option<OsJoinHandle<()>>,
 }
 
@@ -221,8 +219,9 @@ impl Builder {
     /// blocked worker switches again (Go's scheduler does the same). Up to four replacements
     /// per worker can run at once (a replacement can block too). Needs the watchdog.
     ///
-    /// What a replacement cannot take over: the one green thread the blocked worker was
-    /// about to run next (its LIFO slot), and green threads bound to it with
+    /// Without hand-off, the green threads queued on a blocked worker still move to the
+    /// other workers (within two monitor ticks); hand-off adds a worker to run them. What
+    /// neither takes over: green threads bound to the blocked worker with
     /// [`stay_on_worker`](crate::Builder::stay_on_worker); they wait for it.
     ///
     /// # Examples
@@ -349,10 +348,14 @@ impl Builder {
         } else {
             0
         };
-        let mut deques: Vec<Deque<_>> = (0..workers + spares).map(|_| Deque::new_fifo()).collect();
-        let stealers = deques.iter().map(Deque::stealer).collect();
-        let spare_deques = deques.split_off(workers);
-        let monitor = Monitor::new(self.monitor, spare_deques);
+        let (mut locals, stealers): (Vec<_>, Vec<_>) = (0..workers + spares)
+            .map(|_| {
+                let (local, stealer, lifo) = Local::new();
+                (local, (stealer, lifo))
+            })
+            .unzip();
+        let spare_locals = locals.split_off(workers);
+        let monitor = Monitor::new(self.monitor, spare_locals);
         let shared = Arc::new(Shared::new(config, stealers, Reactor::new()?, monitor));
         let mut rt = Runtime {
             shared: shared.clone(),
@@ -360,11 +363,11 @@ impl Builder {
             monitor: None,
         };
         rt.monitor = Monitor::start(&shared)?;
-        for (index, deque) in deques.into_iter().enumerate() {
+        for (index, local) in locals.into_iter().enumerate() {
             let shared = shared.clone();
             let handle = std::thread::Builder::new()
                 .name(monitor::worker_name(&shared, index))
-                .spawn(move || Worker::run(shared, index, deque))?;
+                .spawn(move || Worker::run(shared, index, local))?;
             rt.workers.push(handle);
         }
         Ok(rt)
@@ -588,7 +591,7 @@ impl Drop for Runtime {
 fn shut_down(
     shared: &Shared,
     monitor: Option<OsJoinHandle<()>>,
-    workers: Vec<OsJoinHandle<Deque<Arc<crate::coroutine::Task>>>>,
+    workers: Vec<OsJoinHandle<Local>>,
 ) {
     // 0. The monitor stops first, so it starts no hand-off worker from here on.
     shared.monitor.stop();

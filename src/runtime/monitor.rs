@@ -4,6 +4,12 @@
 //! Every tick (a quarter of the watchdog threshold, at most 25 ms) it reads each worker's
 //! counters, which the workers write without locks:
 //!
+//! - **Retaking queued work.** A worker that runs the same green thread with the same
+//!   switch count on two ticks in a row is held: what it has queued (its LIFO slot, its
+//!   deque) moves to the injector for the other workers, and its LIFO slot closes until the
+//!   green thread switches, so what that green thread wakes meanwhile is stealable at once
+//!   ([`Shared::retake`]). Always on when the runtime has more than one worker slot: it is
+//!   how a runnable green thread never waits long behind one that computes.
 //! - **Blocking watchdog.** A worker that runs the same green thread with the same switch
 //!   count on two ticks has not reached a switch point in between. Once that has lasted the
 //!   threshold, the green thread is reported by name (once per stall), and with hand-off on
@@ -30,8 +36,8 @@
 //! runs the ordinary worker loop, and steals the blocked worker's queued green threads
 //! like any idle worker would. To retire it the monitor sets the slot's `retire` flag and
 //! wakes it; it leaves at its next pick, handing whatever it has queued to the injector.
-//! What it cannot free: the one green thread in the blocked worker's LIFO slot, and green
-//! threads bound to that worker (`stay_on_worker`), which wait for it.
+//! What it cannot free: green threads bound to the blocked worker (`stay_on_worker`), which
+//! wait for it.
 
 use std::fmt;
 use std::sync::Arc;
@@ -39,16 +45,14 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle as OsJoinHandle;
 use std::time::Duration;
 
-use crossbeam_deque::Worker as Deque;
 use parking_lot::{Condvar, Mutex};
 
 use super::dump::Snapshot;
 use super::report::ReportHandler;
 use super::report::{DeadlockAction, Report};
 use super::wait::span;
-use crate::coroutine::Task;
 use crate::scheduler::Shared;
-use crate::scheduler::worker::Worker;
+use crate::scheduler::worker::{Local, Worker};
 use crate::thread::ThreadId;
 
 /// The watchdog's default threshold.
@@ -108,8 +112,8 @@ pub(crate) struct Monitor {
     deadlock_reports: AtomicU64,
     /// Hand-off workers running now.
     active: AtomicUsize,
-    /// The spare slots' deques while the slot is free (index: slot - workers).
-    spares: Mutex<Vec<Option<Deque<Arc<Task>>>>>,
+    /// The spare slots' queues while the slot is free (index: slot - workers).
+    spares: Mutex<Vec<Option<Local>>>,
     /// Hand-off worker threads started, for shutdown to join.
     handoff_threads: Mutex<Vec<OsJoinHandle<()>>>,
     stop: Mutex<bool>,
@@ -117,7 +121,7 @@ pub(crate) struct Monitor {
 }
 
 impl Monitor {
-    pub(crate) fn new(config: MonitorConfig, spares: Vec<Deque<Arc<Task>>>) -> Monitor {
+    pub(crate) fn new(config: MonitorConfig, spares: Vec<Local>) -> Monitor {
         Monitor {
             config,
             watchdog_reports: AtomicU64::new(0),
@@ -142,9 +146,10 @@ impl Monitor {
         self.deadlock_reports.load(Ordering::Relaxed)
     }
 
-    /// Starts the monitor thread, if anything is to be watched.
+    /// Starts the monitor thread, if anything is to be watched: with more than one worker
+    /// slot there always is (work queued behind a held worker, [`Shared::retake`]).
     pub(crate) fn start(shared: &Arc<Shared>) -> std::io::Result<Option<OsJoinHandle<()>>> {
-        if !shared.monitor.config.enabled() {
+        if !shared.monitor.config.enabled() && shared.remotes.len() < 2 {
             return Ok(None);
         }
         let shared = shared.clone();
@@ -236,6 +241,9 @@ struct Watch {
     settled_at: Option<u64>,
     /// SIGQUITs already answered with a dump.
     quits: u64,
+    /// Each worker slot's (current green thread, switch count) at the last tick, for
+    /// [`Watch::retake_held`].
+    last: Vec<(u64, u64)>,
 }
 
 impl Watch {
@@ -246,6 +254,7 @@ impl Watch {
             quiet: None,
             settled_at: None,
             quits: SIGQUITS.load(Ordering::Relaxed),
+            last: vec![(0, 0); shared.remotes.len()],
         }
     }
 
@@ -254,6 +263,9 @@ impl Watch {
         while monitor.sleep(self.tick) {
             if shared.is_shutdown() {
                 break;
+            }
+            if shared.remotes.len() > 1 {
+                self.retake_held(shared);
             }
             let now = shared.clock.now();
             if let Some(threshold) = monitor.config.watchdog {
@@ -275,6 +287,34 @@ impl Watch {
             if let Some(slot) = seen.standin {
                 retire(shared, slot);
             }
+        }
+    }
+
+    /// Moves the work queued on workers held by one green thread since the last tick to the
+    /// other workers ([`Shared::retake`]): a runnable green thread waits behind a running
+    /// one for at most two ticks (50 ms by default), well within the watchdog's threshold,
+    /// whether or not the watchdog is on.
+    fn retake_held(&mut self, shared: &Shared) {
+        for (w, remote) in shared.remotes.iter().enumerate() {
+            let now = (
+                remote.counters.current.load(Ordering::Relaxed),
+                remote.counters.switches.load(Ordering::Relaxed),
+            );
+            let last = std::mem::replace(&mut self.last[w], now);
+            if now.0 == 0 || now != last {
+                continue;
+            }
+            if remote.lifo.is_closed() && remote.lifo.is_empty() && remote.stealer.is_empty() {
+                continue; // retaken already, nothing queued since
+            }
+            // `current` can name the green thread the worker ran last while the worker is
+            // between green threads (preempted there by the OS): that is no green thread
+            // holding it.
+            let task = ThreadId::from_u64(now.0).and_then(|id| shared.registry.get(id));
+            if task.is_none_or(|t| t.park.is_parked()) {
+                continue;
+            }
+            shared.retake(w);
         }
     }
 
@@ -455,7 +495,7 @@ fn total_switches(shared: &Shared) -> u64 {
 fn start_handoff(shared: &Arc<Shared>) -> Option<usize> {
     let monitor = &shared.monitor;
     let workers = shared.config.workers;
-    let (slot, deque) = {
+    let (slot, local) = {
         let mut spares = monitor.spares.lock();
         let i = spares.iter().position(Option::is_some)?;
         (workers + i, spares[i].take()?)
@@ -466,8 +506,8 @@ fn start_handoff(shared: &Arc<Shared>) -> Option<usize> {
     let started = std::thread::Builder::new()
         .name(worker_name(shared, slot))
         .spawn(move || {
-            let deque = Worker::run(theirs.clone(), slot, deque);
-            theirs.monitor.spares.lock()[slot - workers] = Some(deque);
+            let local = Worker::run(theirs.clone(), slot, local);
+            theirs.monitor.spares.lock()[slot - workers] = Some(local);
             theirs.monitor.active.fetch_sub(1, Ordering::Relaxed);
         });
     match started {

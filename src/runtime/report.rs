@@ -112,7 +112,8 @@ impl fmt::Display for Report {
                 write!(
                     f,
                     "(#{}) has held worker {worker} for {} without reaching a switch \
-                     point, so the green threads queued there cannot run. ",
+                     point (green threads queued there move to other workers, but every \
+                     worker it holds is one fewer to run them). ",
                     thread.as_u64(),
                     Short(*blocked_for),
                 )?;

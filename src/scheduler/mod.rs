@@ -17,6 +17,14 @@
 //! *first* and fires due timers, so neither waits behind a busy local queue (Go and tokio use
 //! the same number). A yielding green thread goes to the back of the local deque.
 //!
+//! # Held workers
+//!
+//! A green thread that computes without a switch point keeps its worker; it must not keep
+//! the green threads queued behind it. The monitor finds such a worker within two ticks and
+//! [`Shared::retake`]s its queued work for the others: the deque through its stealer, the
+//! LIFO slot through the slot's thief side ([`lifo`]: the worker's own accesses stay plain
+//! loads and stores, the rare theft pays for a process-wide barrier).
+//!
 //! # Idle workers
 //!
 //! See [`idle`]: one idle worker waits in the reactor with the next timer deadline as its
@@ -26,11 +34,14 @@
 //!
 //! - `Shared` is reachable from every `Task` and every worker; a worker's [`worker::Worker`]
 //!   (LIFO slot, local deque) is reachable only from its own OS thread, through a
-//!   thread-local read fresh by `#[inline(never)]` accessors.
+//!   thread-local read fresh by `#[inline(never)]` accessors. Others reach its queues only
+//!   through their stealing sides in [`Remote`] (any idle worker for the deque, the monitor
+//!   alone for the LIFO slot).
 //! - The registry owns one `Arc` of every green thread that has not finished, so a parked
 //!   green thread (in no queue) stays alive, and shutdown can find and unwind it.
 
 pub(crate) mod idle;
+pub(crate) mod lifo;
 pub(crate) mod worker;
 
 use std::collections::HashMap;
@@ -64,6 +75,9 @@ pub(crate) struct Config {
 pub(crate) struct Remote {
     /// Steals from the worker's local deque.
     pub(crate) stealer: Stealer<Arc<Task>>,
+    /// Takes the green thread out of the worker's LIFO slot, and closes the slot while the
+    /// worker is held (the monitor only: [`Shared::retake`]).
+    pub(crate) lifo: lifo::Thief<Task>,
     /// Green threads bound to this worker; only it pops from here.
     pub(crate) inbox: Injector<Arc<Task>>,
     /// What it is doing, for the stats and the monitor.
@@ -117,11 +131,12 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// `stealers` has one entry per worker slot: the regular workers' first, then the
-    /// hand-off slots', whose deques the monitor keeps until it starts a worker there.
+    /// `stealers` has one entry per worker slot (its deque's stealer and its LIFO slot's
+    /// thief): the regular workers' first, then the hand-off slots', whose queues the
+    /// monitor keeps until it starts a worker there.
     pub(crate) fn new(
         config: Config,
-        stealers: Vec<Stealer<Arc<Task>>>,
+        stealers: Vec<(Stealer<Arc<Task>>, lifo::Thief<Task>)>,
         reactor: Reactor,
         monitor: Monitor,
     ) -> Shared {
@@ -132,8 +147,9 @@ impl Shared {
             injector: Injector::new(),
             remotes: stealers
                 .into_iter()
-                .map(|stealer| Remote {
+                .map(|(stealer, lifo)| Remote {
                     stealer,
+                    lifo,
                     inbox: Injector::new(),
                     counters: Counters::default(),
                     retire: AtomicBool::new(false),
@@ -165,6 +181,43 @@ impl Shared {
                 self.idle.notify_one(&self.reactor);
             }
         }
+    }
+
+    /// Worker `w` has run one green thread for a monitor tick without a switch: moves what it
+    /// has queued (its LIFO slot and its deque) to the injector for the other workers, and
+    /// closes its LIFO slot so that what its green thread wakes from now on goes where others can
+    /// steal it. Green threads bound to `w` (`stay_on_worker`) stay in its inbox. Returns
+    /// how many green threads moved.
+    ///
+    /// Go's sysmon does the same for a P whose goroutine is stuck (it retakes the P); here
+    /// the worker's queues are ours to hand over, and its running green thread keeps it.
+    pub(crate) fn retake(&self, w: usize) -> usize {
+        let remote = &self.remotes[w];
+        remote.lifo.close();
+        let mut moved = 0;
+        if let Some(task) = remote.lifo.steal() {
+            moved += 1;
+            if task.home() == Some(w) {
+                remote.inbox.push(task);
+            } else {
+                self.injector.push(task);
+            }
+        }
+        loop {
+            match remote.stealer.steal() {
+                crossbeam_deque::Steal::Success(task) => {
+                    moved += 1;
+                    self.injector.push(task);
+                }
+                crossbeam_deque::Steal::Retry => {}
+                crossbeam_deque::Steal::Empty => break,
+            }
+        }
+        if moved > 0 {
+            // One wakes; a worker that takes more than it runs wakes the next.
+            self.idle.notify_one(&self.reactor);
+        }
+        moved
     }
 
     /// Wakes `thread` at `deadline`; returns the key to cancel it with.

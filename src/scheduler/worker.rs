@@ -11,9 +11,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use crossbeam_deque::{Steal, Worker as Deque};
+use crossbeam_deque::{Steal, Stealer, Worker as Deque};
 
 use super::idle::Role;
+use super::lifo;
 use super::{Counters, Shared};
 use crate::coroutine::{RunResult, Switch, Task};
 use crate::runtime::monitor::retiring;
@@ -34,8 +35,9 @@ pub(crate) struct Worker {
     shared: Arc<Shared>,
     /// The stealable FIFO queue.
     local: Deque<Arc<Task>>,
-    /// The green thread woken last by this worker, run next (not stealable).
-    lifo: Cell<Option<Arc<Task>>>,
+    /// The green thread woken last by this worker, run next (not stealable; only the
+    /// monitor takes it away, from a worker held by a green thread that does not switch).
+    lifo: lifo::Owner<Task>,
     /// LIFO picks in a row.
     lifo_streak: Cell<u32>,
     /// Green threads resumed so far (published as the `switches` counter).
@@ -70,6 +72,25 @@ pub(crate) fn current() -> Option<&'static Worker> {
     unsafe { p.as_ref() }
 }
 
+/// What a worker slot owns and only the worker in it uses: its stealable deque and its
+/// side of the LIFO slot. Given to the worker's OS thread and handed back when it stops (a
+/// hand-off slot keeps them for its next worker).
+#[derive(Debug)]
+pub(crate) struct Local {
+    deque: Deque<Arc<Task>>,
+    lifo: lifo::Owner<Task>,
+}
+
+impl Local {
+    /// A worker slot's queues, and what the others see of them.
+    pub(crate) fn new() -> (Local, Stealer<Arc<Task>>, lifo::Thief<Task>) {
+        let deque = Deque::new_fifo();
+        let stealer = deque.stealer();
+        let (lifo, thief) = lifo::new();
+        (Local { deque, lifo }, stealer, thief)
+    }
+}
+
 struct Enter;
 
 impl Drop for Enter {
@@ -81,11 +102,7 @@ impl Drop for Enter {
 impl Worker {
     /// The body of worker OS thread `index` (a regular worker, or a hand-off worker in a spare
     /// slot, which also stops when told to retire). Returns its deque, empty.
-    pub(crate) fn run(
-        shared: Arc<Shared>,
-        index: usize,
-        local: Deque<Arc<Task>>,
-    ) -> Deque<Arc<Task>> {
+    pub(crate) fn run(shared: Arc<Shared>, index: usize, local: Local) -> Local {
         let _alt_stack = AltStack::ensure();
         // SAFETY: gettid has no preconditions.
         let tid = unsafe { libc::gettid() };
@@ -102,8 +119,8 @@ impl Worker {
         let worker = Worker {
             index,
             shared,
-            local,
-            lifo: Cell::new(None),
+            local: local.deque,
+            lifo: local.lifo,
             lifo_streak: Cell::new(0),
             tick: Cell::new(switches),
             fair_in: Cell::new(FAIRNESS_INTERVAL),
@@ -128,7 +145,7 @@ impl Worker {
 
     /// After the loop: a retiring hand-off worker gives what it has queued to the others.
     /// (At shutdown the queues are drained by the runtime instead.)
-    fn leave(self) -> Deque<Arc<Task>> {
+    fn leave(self) -> Local {
         self.stop_searching();
         let counters = &self.shared.remotes[self.index].counters;
         counters.current.store(0, Ordering::Relaxed);
@@ -146,7 +163,10 @@ impl Worker {
         // Wake an idle worker even with nothing moved: if this one was the poller, the role
         // is vacant, and a woken worker that finds nothing takes it again.
         shared.idle.notify_one(&shared.reactor);
-        self.local
+        Local {
+            deque: self.local,
+            lifo: self.lifo,
+        }
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
@@ -172,9 +192,15 @@ impl Worker {
             self.push_back(task);
             return;
         }
-        if let Some(prev) = self.lifo.replace(Some(task)) {
-            self.push_back(prev);
-            self.shared.idle.notify_one(&self.shared.reactor);
+        match self.lifo.replace(task) {
+            Ok(None) => {}
+            // Closed: the running green thread has not switched for a monitor tick, and
+            // what it wakes would wait behind it in the LIFO slot. Queue it where idle
+            // workers can steal it instead (unless it is bound here).
+            Ok(Some(task)) | Err(task) => {
+                self.push_back(task);
+                self.shared.idle.notify_one(&self.shared.reactor);
+            }
         }
     }
 
@@ -334,7 +360,10 @@ impl Worker {
             counters.switches.store(tick, Ordering::Relaxed);
             // SAFETY: the task came out of a run queue (or the LIFO slot), so this worker is
             // its only runner until it switches out (park protocol, crate::thread::parker).
-            match unsafe { task.resume(self.index) } {
+            let result = unsafe { task.resume(self.index) };
+            // It switched: a stall the monitor saw is over.
+            self.lifo.reopen();
+            match result {
                 RunResult::Switched(Switch::Yield) => {
                     if self.nothing_else_to_run() {
                         // Queueing it would only hand it straight back.
@@ -418,10 +447,7 @@ impl Worker {
             self.fire_timers();
             self.shared.reactor.poll_ready();
         }
-        let lifo = self.lifo.take();
-        let lifo_empty = lifo.is_none();
-        self.lifo.set(lifo);
-        lifo_empty && self.nothing_queued() && !self.shared.is_shutdown()
+        self.lifo.is_empty() && self.nothing_queued() && !self.shared.is_shutdown()
     }
 
     /// Fires due timers (their green threads land in this worker's queues); returns whether
