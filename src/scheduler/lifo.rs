@@ -31,7 +31,9 @@
 //! before the thief's barrier, and the thief sees it and leaves the slot alone; or it is
 //! ordered after, and the owner sees `thief` and waits until the thief is done with the
 //! slot. A thief never writes anything but a null pointer into the slot, so an owner that
-//! reads it empty needs no handshake at all.
+//! reads it empty needs no handshake at all, to find it empty or to fill it: a worker that
+//! wakes a green thread and then runs it from the slot (the ping-pong) does the handshake
+//! once, to take it.
 //!
 //! Where the kernel has no `membarrier(2)` (Linux before 4.14), [`Thief::steal`] never
 //! takes anything, and a held worker's slot waits for its owner.
@@ -134,11 +136,16 @@ impl<T> Owner<T> {
         if self.inner.closed.load(Ordering::Relaxed) {
             return Err(value);
         }
+        let new = into_ptr(Some(value));
+        if self.inner.slot.load(Ordering::Relaxed).is_null() {
+            // Only the owner fills the slot: an empty one is ours to fill without the
+            // handshake (a thief that takes it at once is welcome to).
+            self.inner.slot.store(new, Ordering::Release);
+            return Ok(None);
+        }
         self.enter();
         let old = self.inner.slot.load(Ordering::Relaxed);
-        self.inner
-            .slot
-            .store(into_ptr(Some(value)), Ordering::Relaxed);
+        self.inner.slot.store(new, Ordering::Release);
         self.leave();
         // SAFETY: `old` was in the slot, which owned its reference; between `enter` and
         // `leave` no thief touches the slot (module docs), so we moved it out alone.
@@ -231,7 +238,7 @@ impl<T> Thief<T> {
         }
         let mut taken = ptr::null_mut();
         if barrier::heavy() && !inner.busy.load(Ordering::Acquire) {
-            taken = inner.slot.load(Ordering::Relaxed);
+            taken = inner.slot.load(Ordering::Acquire);
             inner.slot.store(ptr::null_mut(), Ordering::Relaxed);
         }
         inner.thief.store(false, Ordering::Release);
