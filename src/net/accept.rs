@@ -1,20 +1,13 @@
 //! [`accept_backoff`]: what an accept loop should do after `accept` failed.
 //!
 //! `incoming()` yields every error of `accept`, as std's does, and a loop that goes straight
-//! back to `accept` after an error is right for some errors and wrong for others:
-//!
-//! | error | cause | what to do |
-//! | --- | --- | --- |
-//! | `ECONNABORTED`, `ECONNRESET`, `EPROTO`, and the network errors Linux passes on from a pending connection (`accept(2)`: `ENETDOWN`, `ENOPROTOOPT`, `EHOSTDOWN`, `ENONET`, `EHOSTUNREACH`, `EOPNOTSUPP`, `ENETUNREACH`), `EINTR`, `WouldBlock` | one connection went bad, a signal, or the caller's own timeout / non-blocking mode | accept again at once: the next connection may be fine |
-//! | `EMFILE`, `ENFILE` | out of descriptors (the process's or the system's) | pause: the connection stays queued in the kernel, and every retry fails the same way until something closes a descriptor |
-//! | `ENOBUFS`, `ENOMEM` | out of kernel memory | pause, likewise |
-//! | anything else | the listener itself is in trouble | pause, likewise: an error that is not about one connection repeats |
-//!
-//! Retrying at once after `EMFILE` turns the accept loop into a busy loop (the listener
-//! stays readable, because the connection is still queued), that logs the error hundreds of
-//! thousands of times a second and takes a core away from the connections whose closing
-//! would end it. The pause is a second, as hyper's and axum's accept loops use: long enough
-//! to cost nothing, short enough that serving resumes soon after descriptors free up.
+//! back to `accept` is right after some errors and wrong after others (the table is on
+//! [`accept_backoff`]). Retrying at once after `EMFILE` turns the loop into a busy loop
+//! (the listener stays readable, because the connection is still queued) that logs the
+//! error hundreds of thousands of times a second and takes a core away from the connections
+//! whose closing would end it. The pause is a second, as hyper's and axum's accept loops
+//! use: long enough to cost nothing, short enough that serving resumes soon after
+//! descriptors free up.
 
 #![forbid(unsafe_code)]
 
@@ -25,17 +18,23 @@ use std::time::Duration;
 const PAUSE: Duration = Duration::from_secs(1);
 
 /// How long an accept loop should pause after `accept` failed with `err`, before it calls
-/// `accept` again: `None` for an error of one connection (a reset or aborted peer, a
-/// signal), after which the next connection may be fine; one second for running out of
-/// descriptors (`EMFILE`, `ENFILE`) or kernel memory (`ENOBUFS`, `ENOMEM`) and for any
+/// `accept` again: `None` for an error of one connection, after which the next connection
+/// may be fine; one second for running out of descriptors or kernel memory and for any
 /// other error, which retrying at once would only repeat in a busy loop.
+///
+/// | error | cause | result |
+/// | --- | --- | --- |
+/// | `ECONNABORTED`, `ECONNRESET`, `ECONNREFUSED`, `EPROTO`, and the network errors Linux passes on from a pending connection (`ENETDOWN`, `ENOPROTOOPT`, `EHOSTDOWN`, `ENONET`, `EHOSTUNREACH`, `EOPNOTSUPP`, `ENETUNREACH`: `accept(2)` says to retry) | one connection went bad | `None` |
+/// | `Interrupted`, `WouldBlock` | a signal; the caller's own timeout or non-blocking mode | `None` |
+/// | `EMFILE`, `ENFILE` | out of descriptors (the process's or the system's): the connection stays queued, and every retry fails the same way until one is closed | one second |
+/// | `ENOBUFS`, `ENOMEM` | out of kernel memory | one second |
+/// | anything else | the listener itself is in trouble | one second |
 ///
 /// [`TcpListener::incoming`](super::TcpListener::incoming) yields `accept`'s errors as
 /// std's does; a server loop passes each to this function, logs it if it pauses, and sleeps
-/// (with [`sleep`](crate::sleep), which parks only the accepting green thread, or the OS
-/// thread outside a runtime). It is only a classification, so it serves `std::net` and
-/// Unix-socket listeners as well. The table of errors is in the module source
-/// (`src/net/accept.rs`).
+/// (with [`sleep`](crate::sleep), which parks only the accepting green thread, and is
+/// std's sleep on an OS thread). It is only a classification, so it serves `std::net` and
+/// Unix-socket listeners as well.
 ///
 /// # Examples
 ///
