@@ -80,7 +80,9 @@ impl Server {
         }
         let addr = addr.as_deref().unwrap_or("127.0.0.1:8080");
         Ok(if std_threads {
-            Server::StdThreads(std::net::TcpListener::bind(addr)?)
+            let listener = std::net::TcpListener::bind(addr)?;
+            same_backlog_as_greenthread(&listener)?;
+            Server::StdThreads(listener)
         } else {
             Server::Green(TcpListener::bind(addr)?)
         })
@@ -109,6 +111,19 @@ impl Server {
             Server::StdThreads(l) => serve_std(l),
         }
     }
+}
+
+/// std listens with a backlog of 128, greenthread's `TcpListener` with `SOMAXCONN`: the
+/// same queue on both sides keeps a comparison with many connections fair (past a full
+/// queue the kernel drops a client's SYN, and the client waits a second or more to retry).
+fn same_backlog_as_greenthread(listener: &std::net::TcpListener) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: listen(2) on a socket this listener owns and keeps open; on a socket that is
+    // already listening, Linux only takes the new backlog.
+    if unsafe { libc::listen(listener.as_raw_fd(), libc::SOMAXCONN) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Accepts forever, one green thread per connection.
