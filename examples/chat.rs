@@ -57,8 +57,17 @@ pub fn serve(listener: TcpListener) {
                 let events = events.clone();
                 greenthread::spawn(move || connection(id, s, events));
             }
-            Err(e) => eprintln!("chat: accept: {e}"),
+            Err(e) => accept_failed(&e),
         }
+    }
+}
+
+/// After a failed accept: log and pause where retrying at once would fail the same way
+/// (`EMFILE` and friends: the connection stays queued until a descriptor frees), else go on.
+fn accept_failed(e: &std::io::Error) {
+    if let Some(pause) = greenthread::net::accept_backoff(e) {
+        eprintln!("chat: accept: {e} (pausing {pause:?})");
+        greenthread::sleep(pause);
     }
 }
 

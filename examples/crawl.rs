@@ -87,10 +87,24 @@ pub fn is_slow(p: u64) -> bool {
 
 /// Serves the site on `listener`, one green thread per connection, forever.
 pub fn serve(listener: TcpListener, pages: u64) {
-    for s in listener.incoming().flatten() {
-        greenthread::spawn(move || {
-            let _ = page(s, pages);
-        });
+    for s in listener.incoming() {
+        match s {
+            Ok(s) => {
+                greenthread::spawn(move || {
+                    let _ = page(s, pages);
+                });
+            }
+            Err(e) => accept_failed(&e),
+        }
+    }
+}
+
+/// After a failed accept: log and pause where retrying at once would fail the same way
+/// (`EMFILE` and friends: the connection stays queued until a descriptor frees), else go on.
+fn accept_failed(e: &std::io::Error) {
+    if let Some(pause) = greenthread::net::accept_backoff(e) {
+        eprintln!("crawl: accept: {e} (pausing {pause:?})");
+        greenthread::sleep(pause);
     }
 }
 

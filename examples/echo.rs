@@ -33,9 +33,17 @@ pub fn serve(listener: &TcpListener) {
             Ok(stream) => {
                 greenthread::spawn(move || echo(stream));
             }
-            // EMFILE and friends: report, and keep accepting once descriptors free up.
-            Err(e) => eprintln!("echo: accept: {e}"),
+            Err(e) => accept_failed(&e),
         }
+    }
+}
+
+/// After a failed accept: log and pause where retrying at once would fail the same way
+/// (`EMFILE` and friends: the connection stays queued until a descriptor frees), else go on.
+fn accept_failed(e: &std::io::Error) {
+    if let Some(pause) = greenthread::net::accept_backoff(e) {
+        eprintln!("echo: accept: {e} (pausing {pause:?})");
+        greenthread::sleep(pause);
     }
 }
 

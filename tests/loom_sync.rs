@@ -13,7 +13,8 @@
 //! The clock is fake and deterministic (loom replays executions): `FAIR` chooses whether
 //! every waiter counts as having waited "long" (so unlock hands the lock over) or never.
 //!
-//! Run: `cargo test --release --test loom_sync` (a few seconds).
+//! Run: `cargo test --release --test loom_sync` (a few seconds). A debug build explores
+//! fewer interleavings ([`PREEMPTIONS`]); `LOOM_MAX_PREEMPTIONS=3` restores them.
 
 #![allow(dead_code, unused_imports, clippy::all)]
 
@@ -297,9 +298,16 @@ use condvar::Condvar;
 use error::RecvTimeoutError;
 use mutex::Mutex;
 
+/// Loom's preemption bound for these models: 3 in an optimised build; 2 in a debug build
+/// (plain `cargo test`), where loom runs some thirty times slower and the two slowest models
+/// took minutes each at 3. The bugs they guard against (a lost wake-up, a slot waiter
+/// overtaken by the queue) need one or two preemptions, so 2 still finds them; 3 adds the
+/// margin. `LOOM_MAX_PREEMPTIONS` overrides either.
+const PREEMPTIONS: usize = if cfg!(debug_assertions) { 2 } else { 3 };
+
 fn builder() -> ::loom::model::Builder {
     let mut b = ::loom::model::Builder::new();
-    b.preemption_bound = Some(3);
+    b.preemption_bound = b.preemption_bound.or(Some(PREEMPTIONS));
     b
 }
 

@@ -17,16 +17,37 @@ fn recurse(depth: u64) -> u64 {
     recurse(depth - 1) + std::hint::black_box(buf[7]) as u64
 }
 
-/// Recurses `depth` frames deep, then switches (yield) while still deep.
+/// About where the stack pointer of the caller is: the address of a local of a frame just
+/// below it.
 #[inline(never)]
-fn recurse_then_yield(depth: u64) -> u64 {
-    let buf = std::hint::black_box([depth as u8; 512]);
-    if depth == 0 {
-        greenthread::yield_now();
+fn stack_address() -> usize {
+    let here = 0u8;
+    std::hint::black_box(&here as *const u8 as usize)
+}
+
+/// Recurses until the stack is `bytes` deeper than `from` (an address in an outer frame),
+/// runs `at_bottom` there, and returns.
+///
+/// The depth is in bytes, not frames: a debug build's frames are larger than a release
+/// build's (and so is everything `at_bottom` calls), so a frame count that lands an overflow
+/// just past a compact stack's limit in one build runs through the whole neighbour below and
+/// onto the slab's guard page in the other.
+#[inline(never)]
+fn recurse_below(from: usize, bytes: usize, at_bottom: fn()) -> u64 {
+    let buf = std::hint::black_box([0xa5u8; 512]);
+    let here = buf.as_ptr() as usize;
+    if from - here >= bytes {
+        at_bottom();
         return buf[0] as u64;
     }
-    recurse_then_yield(depth - 1) + std::hint::black_box(buf[7]) as u64
+    recurse_below(from, bytes, at_bottom) + std::hint::black_box(buf[7]) as u64
 }
+
+/// How deep the compact-stack cases recurse, from a frame near the top of a 64 KiB stack:
+/// 16 KiB past its limit, into the neighbour's 64 KiB, so that the overflow lands in memory
+/// (no fault) and what runs at the bottom (a switch) has some 45 KiB of neighbour left
+/// before the slab's guard page, in any build.
+const PAST_THE_LIMIT: usize = (64 + 16) * 1024;
 
 fn assert_reported(out: &std::process::Output, name: &str, size: usize, how: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -113,9 +134,11 @@ fn overflow_compact_stack(name: &str, body: fn() -> u64) -> ! {
 fn compact_stack_overflow_is_caught_at_the_switch() {
     const NAME: &str = "compact_stack_overflow_is_caught_at_the_switch";
     if support::is_child(NAME) {
-        // ~80 frames of over 512 bytes: past 64 KiB, but not through the neighbour; it
-        // switches (yields) while still that deep.
-        overflow_compact_stack("compact-deep", || recurse_then_yield(200));
+        // Past 64 KiB, but not through the neighbour; it switches (yields) while still that
+        // deep, where the stack pointer check must catch it.
+        overflow_compact_stack("compact-deep", || {
+            recurse_below(stack_address(), PAST_THE_LIMIT, greenthread::yield_now)
+        });
     }
     let out = support::run_child(NAME, &[]);
     assert_reported(
@@ -131,7 +154,7 @@ fn compact_stack_overflow_that_returned_trips_the_canary() {
     const NAME: &str = "compact_stack_overflow_that_returned_trips_the_canary";
     if support::is_child(NAME) {
         overflow_compact_stack("compact-canary", || {
-            let v = recurse(200); // overflows and comes back
+            let v = recurse_below(stack_address(), PAST_THE_LIMIT, || ()); // past the limit, and back
             greenthread::yield_now(); // the worker checks the canary here
             v
         });

@@ -9,8 +9,9 @@
 //!
 //! Errors are the `io::Error`s std gives: a refused connection is `ConnectionRefused`, a
 //! reset peer `ConnectionReset`, an expired timeout `WouldBlock`, `EMFILE` on accept is
-//! returned and the listener keeps working. Host names are resolved with
-//! [`unblock`](crate::unblock).
+//! returned and the listener keeps working. An accept loop pauses after the errors that a
+//! retry at once would only repeat (out of descriptors or memory): [`accept_backoff`] says
+//! which and for how long. Host names are resolved with [`unblock`](crate::unblock).
 //!
 //! # Examples
 //!
@@ -18,11 +19,21 @@
 //!
 //! ```no_run
 //! use std::io::{Read, Write};
-//! use greenthread::net::TcpListener;
+//! use greenthread::net::{TcpListener, accept_backoff};
 //!
 //! let listener = TcpListener::bind("127.0.0.1:7000")?;
 //! for stream in listener.incoming() {
-//!     let mut stream = stream?;
+//!     let mut stream = match stream {
+//!         Ok(stream) => stream,
+//!         Err(e) => {
+//!             // EMFILE and friends: pause, or this loop spins until a descriptor frees.
+//!             if let Some(pause) = accept_backoff(&e) {
+//!                 eprintln!("accept: {e}");
+//!                 greenthread::sleep(pause);
+//!             }
+//!             continue;
+//!         }
+//!     };
 //!     greenthread::spawn(move || {
 //!         let mut buf = [0; 4096];
 //!         while let Ok(n @ 1..) = stream.read(&mut buf) {
@@ -37,10 +48,12 @@
 
 #![forbid(unsafe_code)]
 
+mod accept;
 mod addr;
 mod tcp;
 mod udp;
 
+pub use accept::accept_backoff;
 pub use addr::ToSocketAddrs;
 pub use std::net::Shutdown;
 pub use tcp::{Incoming, TcpListener, TcpStream};

@@ -17,8 +17,9 @@
 //!   blocked worker switches again. The kernel's scheduler statistics for the worker's OS
 //!   thread (`/proc/self/task/<tid>/schedstat`, read only once a worker looks stalled) tell the cases
 //!   apart: a worker that spent most of the window waiting for a CPU was starved by an
-//!   overloaded machine and is not reported; one that spent it on a CPU is computing; one
-//!   that spent it asleep is blocked in a call.
+//!   overloaded machine and is not reported (nor is one that is runnable but was hardly on
+//!   a CPU: the kernel counts a wait for a CPU only once it ends); one that spent it on a
+//!   CPU is computing; one that spent it asleep is blocked in a call.
 //! - **Deadlock check.** When no worker runs anything, nothing switched since the last tick,
 //!   the queues and timers are empty and every green thread is parked on something only
 //!   another green thread can end (not I/O, not the blocking pool), nothing inside the
@@ -230,6 +231,20 @@ impl SchedTimes {
     }
 }
 
+/// Whether OS thread `tid` of this process is running or waiting for a CPU (state `R` in
+/// `/proc/self/task/<tid>/stat`), rather than asleep in the kernel.
+fn is_runnable(tid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/self/task/{tid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // The state follows the command name, which is in parentheses and may hold any
+            // character.
+            let rest = &stat[stat.rfind(')')? + 1..];
+            rest.split_whitespace().next().map(|state| state == "R")
+        })
+        .unwrap_or(false)
+}
+
 /// The monitor thread's state.
 struct Watch {
     tick: Duration,
@@ -356,7 +371,13 @@ impl Watch {
                                 scale(b.waiting.saturating_sub(a.waiting)),
                             ))
                         });
-                    if used.is_some_and(|(_, waiting)| waiting * 2 > blocked_for) {
+                    // The kernel adds a wait for a CPU to `waiting` only once it ends, so a
+                    // worker that is waiting right now (runnable, hardly on a CPU) counts as
+                    // starved too, not as asleep in a call.
+                    let starved = |(on_cpu, waiting): (Duration, Duration)| {
+                        waiting * 2 > blocked_for || (on_cpu * 2 < blocked_for && is_runnable(tid))
+                    };
+                    if used.is_some_and(starved) {
                         seen.since = now;
                         seen.sched = None;
                         continue;
@@ -545,4 +566,35 @@ fn retire(shared: &Shared, slot: usize) {
 #[inline]
 pub(crate) fn retiring(shared: &Shared, index: usize) -> bool {
     shared.remotes[index].retire.load(Ordering::SeqCst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_runnable;
+
+    /// The calling OS thread's id, from `/proc/thread-self` (`<pid>/task/<tid>`).
+    fn tid() -> i32 {
+        let link = std::fs::read_link("/proc/thread-self").unwrap();
+        link.file_name().unwrap().to_str().unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn a_running_thread_is_runnable_and_a_blocked_one_is_not() {
+        assert!(is_runnable(tid()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            tx.send(tid()).unwrap();
+            let _ = wait.recv(); // asleep in the kernel until `done` goes
+        });
+        let blocked = rx.recv().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while is_runnable(blocked) {
+            assert!(std::time::Instant::now() < deadline, "never went to sleep");
+            std::thread::yield_now();
+        }
+        drop(done);
+        t.join().unwrap();
+        assert!(!is_runnable(blocked), "a thread that has exited");
+    }
 }

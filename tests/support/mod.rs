@@ -57,6 +57,34 @@ pub fn run_child(test: &str, extra_env: &[(&str, &str)]) -> Output {
     cmd.output().expect("run child test process")
 }
 
+/// Like [`run_child`], but returns the running child with its stdout and stderr piped, for
+/// a test that talks to it while it runs. Wrap it in a [`KillOnDrop`] so that a failing
+/// assertion does not leave it running.
+pub fn spawn_child(test: &str, extra_env: &[(&str, &str)]) -> std::process::Child {
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut cmd = Command::new(exe);
+    cmd.args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, test)
+        .env("RUST_BACKTRACE", "0")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("start child test process")
+}
+
+/// A child process, killed (and reaped) when this is dropped.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Resident set size of this process in bytes (from /proc/self/statm).
 pub fn rss_bytes() -> usize {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
@@ -66,7 +94,13 @@ pub fn rss_bytes() -> usize {
 
 /// CPU time (user + system) this process has used so far.
 pub fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("stat");
+    cpu_time_of("self")
+}
+
+/// CPU time (user + system) that process `pid` (a number, or `self`) has used so far, all
+/// its threads together.
+pub fn cpu_time_of(pid: &str) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
     // Fields after the command name (which is in parentheses and may contain spaces).
     let rest = &stat[stat.rfind(')').unwrap() + 2..];
     let f: Vec<&str> = rest.split_whitespace().collect();

@@ -46,7 +46,8 @@ pub struct TcpListener {
 }
 
 /// An iterator over the connections of a [`TcpListener`], from
-/// [`TcpListener::incoming`]. It never returns `None`.
+/// [`TcpListener::incoming`]. It never returns `None`, and yields `accept`'s errors as
+/// std's does (what an accept loop should do with them: [`TcpListener::incoming`]).
 ///
 /// # Examples
 ///
@@ -99,7 +100,9 @@ impl TcpListener {
     /// # Errors
     ///
     /// The OS error, e.g. `EMFILE` when the process is out of descriptors; the listener stays
-    /// usable. An expired timeout (none by default) gives `WouldBlock`.
+    /// usable, and the connection stays queued for a later call (an accept loop should pause
+    /// first: [`accept_backoff`](crate::net::accept_backoff)). An expired timeout (none by
+    /// default) gives `WouldBlock`.
     ///
     /// # Examples
     ///
@@ -119,6 +122,34 @@ impl TcpListener {
     }
 
     /// An iterator over incoming connections: `accept` in a loop.
+    ///
+    /// Like std's, it yields `accept`'s errors and goes on: the next item calls `accept`
+    /// again at once. After `EMFILE` (or `ENFILE`, `ENOBUFS`, `ENOMEM`) that retry fails
+    /// the same way until a descriptor is closed, because the connection stays queued and
+    /// the listener readable: a loop that only logs the error spins a core and floods its
+    /// log. Pause instead where [`accept_backoff`](crate::net::accept_backoff) says so (a
+    /// second for those errors, none for an error of one connection such as
+    /// `ConnectionAborted`); [`sleep`](crate::sleep) parks only the accepting green thread:
+    ///
+    /// ```no_run
+    /// use greenthread::net::{TcpListener, accept_backoff};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:8080")?;
+    /// for stream in listener.incoming() {
+    ///     match stream {
+    ///         Ok(stream) => {
+    ///             greenthread::spawn(move || drop(stream));
+    ///         }
+    ///         Err(e) => {
+    ///             if let Some(pause) = accept_backoff(&e) {
+    ///                 eprintln!("accept: {e}");
+    ///                 greenthread::sleep(pause);
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    /// # std::io::Result::Ok(())
+    /// ```
     ///
     /// # Examples
     ///

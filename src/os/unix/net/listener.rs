@@ -42,7 +42,8 @@ pub struct UnixListener {
     inner: Async<unet::UnixListener>,
 }
 
-/// An iterator over the connections of a [`UnixListener`]; it never returns `None`.
+/// An iterator over the connections of a [`UnixListener`]; it never returns `None`, and
+/// yields `accept`'s errors as std's does ([`UnixListener::incoming`] says what to do).
 ///
 /// # Examples
 ///
@@ -92,7 +93,9 @@ impl UnixListener {
     ///
     /// # Errors
     ///
-    /// The OS error (e.g. `EMFILE`); the listener stays usable.
+    /// The OS error (e.g. `EMFILE`); the listener stays usable, and the connection stays
+    /// queued for a later call (an accept loop should pause first:
+    /// [`accept_backoff`](crate::net::accept_backoff)).
     ///
     /// # Examples
     ///
@@ -118,6 +121,11 @@ impl UnixListener {
     }
 
     /// An iterator over incoming connections.
+    ///
+    /// Like std's, it yields `accept`'s errors and goes on, calling `accept` again at once;
+    /// after `EMFILE` and the like a loop should pause where
+    /// [`accept_backoff`](crate::net::accept_backoff) says so, as
+    /// [`TcpListener::incoming`](crate::net::TcpListener::incoming) shows.
     ///
     /// # Examples
     ///
