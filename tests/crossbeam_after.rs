@@ -14,9 +14,8 @@
 #![cfg(not(miri))]
 // TODO: many assertions failed due to Miri is slow
 
-// TODO(greenthread): needs `after` and `Select::ready`;
-// until then this file runs only against crossbeam_channel (`--cfg crossbeam_reference`, see
-// scripts/crossbeam-reference.sh).
+// TODO(greenthread): needs `after` and `Select::ready`; until then this file runs only against
+// crossbeam_channel (`--cfg crossbeam_reference`, see scripts/crossbeam-reference.sh).
 #![cfg(crossbeam_reference)]
 
 mod support;

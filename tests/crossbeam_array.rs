@@ -11,6 +11,10 @@
 
 //! Tests for the array channel flavor.
 
+// Port: clippy lints greenthread's `select!` expansion of upstream's deliberate
+// `send(s, panic!())` (in `recv_in_send`).
+#![allow(clippy::diverging_sub_expression)]
+
 mod support;
 
 use std::any::Any;
@@ -686,12 +690,9 @@ fn channel_through_channel() {
     .unwrap();
 }
 
-// TODO(greenthread): needs `Receiver: UnwindSafe` (catch_unwind around a drop); until then this test runs only against
-
-// crossbeam_channel (`--cfg crossbeam_reference`).
-
+// TODO(greenthread): needs `Receiver: UnwindSafe` (catch_unwind around a drop); until then this
+// test runs only against crossbeam_channel (`--cfg crossbeam_reference`).
 #[cfg(crossbeam_reference)]
-
 fn panic_on_drop() {
     struct Msg1<'a>(&'a mut bool);
     impl Drop for Msg1<'_> {

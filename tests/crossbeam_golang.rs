@@ -20,10 +20,11 @@
 //!   - https://golang.org/LICENSE
 //!   - https://golang.org/PATENTS
 
-#![allow(clippy::redundant_clone)]
-// TODO(greenthread): needs `never` and `tick`, and `select!` accepting temporaries
-// (`recv(c.rx())`) and a variable assigned in each case (`let b; select! { .. => b = m, .. }`);
-// until then this file runs only against crossbeam_channel (`--cfg crossbeam_reference`, see
+// Port: `clippy::needless_lifetimes` too (a lint newer than upstream's `impl<'a, T>`).
+#![allow(clippy::redundant_clone, clippy::needless_lifetimes)]
+// TODO(greenthread): needs `never` and `tick`, and `select!` accepting temporaries (`recv(c.rx())`)
+// and a variable assigned in each case (`let b; select! { .. => b = m, .. }`); until then this file
+// runs only against crossbeam_channel (`--cfg crossbeam_reference`, see
 // scripts/crossbeam-reference.sh).
 #![cfg(crossbeam_reference)]
 
@@ -275,6 +276,16 @@ macro_rules! go {
             let res = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| {
                 $body
             }));
+            // Port: in green mode, the runtime's shutdown at the end of a test unwinds the
+            // goroutines still blocked (on OS threads they die with the process, as Go's do).
+            // That unwind is no panic (its payload is neither of `panic!`'s) and must go on.
+            let res = res.map_err(|payload| {
+                if payload.is::<&str>() || payload.is::<String>() {
+                    payload
+                } else {
+                    ::std::panic::resume_unwind(payload)
+                }
+            });
             if res.is_err() {
                 eprintln!("goroutine panicked: {:?}", res);
                 ::std::process::abort();

@@ -31,7 +31,12 @@
 //!   - https://github.com/rust-lang/rust/blob/master/COPYRIGHT
 //!   - https://www.rust-lang.org/en-US/legal.html
 
-#![allow(clippy::match_single_binding, clippy::redundant_clone)]
+// Port: `clippy::disallowed_names` too (upstream names a variable `foo`).
+#![allow(
+    clippy::match_single_binding,
+    clippy::redundant_clone,
+    clippy::disallowed_names
+)]
 
 mod support;
 

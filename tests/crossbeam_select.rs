@@ -1114,11 +1114,8 @@ fn linearizable_timeout() {
 }
 
 // TODO(greenthread): needs `after` and `tick`; until then this test runs only against
-
 // crossbeam_channel (`--cfg crossbeam_reference`).
-
 #[cfg(crossbeam_reference)]
-
 fn fairness1() {
     #[cfg(miri)]
     const COUNT: usize = 50;
@@ -1229,11 +1226,8 @@ fn fairness2() {
 }
 
 // TODO(greenthread): needs `Select: Send + Sync + Clone`; until then this test runs only against
-
 // crossbeam_channel (`--cfg crossbeam_reference`).
-
 #[cfg(crossbeam_reference)]
-
 fn sync_and_clone() {
     const THREADS: usize = 20;
 
@@ -1263,11 +1257,8 @@ fn sync_and_clone() {
 }
 
 // TODO(greenthread): needs `Select: Send + Sync + Clone`; until then this test runs only against
-
 // crossbeam_channel (`--cfg crossbeam_reference`).
-
 #[cfg(crossbeam_reference)]
-
 fn send_and_clone() {
     const THREADS: usize = 20;
 

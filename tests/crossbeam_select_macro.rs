@@ -13,8 +13,11 @@
 
 // Port: `deny`, not `forbid`, so that the shared test support (which has unsafe code of
 // its own) can allow it on its module; the rest of this file stays free of unsafe code.
-#![deny(unsafe_code)] // select! is safe.
-#![allow(clippy::match_single_binding)]
+#![deny(unsafe_code)]
+// select! is safe.
+// Port: `clippy::never_loop` too (`case_blocks` has a deliberate `loop { unreachable!() }`,
+// which clippy sees through greenthread's `select!` expansion).
+#![allow(clippy::match_single_binding, clippy::never_loop)]
 
 #[allow(unsafe_code)]
 mod support;
@@ -25,12 +28,13 @@ use std::ops::Deref;
 use std::time::{Duration, Instant};
 use support::crossbeam::thread;
 
-use support::crossbeam::channel::{Receiver, RecvError, SendError, Sender, TryRecvError};
+use support::crossbeam::channel::{Receiver, RecvError, SendError, TryRecvError};
 use support::crossbeam::channel::{bounded, select, unbounded};
-// TODO(greenthread): `after`, `never`, `select_biased!` and `tick`; until then the tests
-// using them run only against crossbeam_channel (`--cfg crossbeam_reference`).
+// TODO(greenthread): `after`, `never`, `select_biased!` and `tick`; until then the tests using them
+// (and `Sender`, used only in gated tests) run only against crossbeam_channel (`--cfg
+// crossbeam_reference`).
 #[cfg(crossbeam_reference)]
-use support::crossbeam::channel::{after, never, select_biased, tick};
+use support::crossbeam::channel::{Sender, after, never, select_biased, tick};
 use support::crossbeam::scope;
 use support::crossbeam::tests;
 
@@ -465,12 +469,10 @@ fn nesting() {
     }
 }
 
-// TODO(greenthread): needs `select!` to accept temporaries (a channel expression whose value is dropped at the end of the statement); until then this test runs only against
-
-// crossbeam_channel (`--cfg crossbeam_reference`).
-
+// TODO(greenthread): needs `select!` to accept temporaries (a channel expression whose value is
+// dropped at the end of the statement); until then this test runs only against crossbeam_channel
+// (`--cfg crossbeam_reference`).
 #[cfg(crossbeam_reference)]
-
 fn panic_sender() {
     fn get() -> Sender<i32> {
         panic!("send panicked")
@@ -484,12 +486,10 @@ fn panic_sender() {
     }
 }
 
-// TODO(greenthread): needs `select!` to accept temporaries (a channel expression whose value is dropped at the end of the statement); until then this test runs only against
-
-// crossbeam_channel (`--cfg crossbeam_reference`).
-
+// TODO(greenthread): needs `select!` to accept temporaries (a channel expression whose value is
+// dropped at the end of the statement); until then this test runs only against crossbeam_channel
+// (`--cfg crossbeam_reference`).
 #[cfg(crossbeam_reference)]
-
 fn panic_receiver() {
     fn get() -> Receiver<i32> {
         panic!("recv panicked")
@@ -838,11 +838,8 @@ fn linearizable_timeout() {
 }
 
 // TODO(greenthread): needs `after` and `tick`; until then this test runs only against
-
 // crossbeam_channel (`--cfg crossbeam_reference`).
-
 #[cfg(crossbeam_reference)]
-
 fn fairness1() {
     #[cfg(miri)]
     const COUNT: usize = 100;
@@ -953,11 +950,8 @@ fn fairness_send() {
 }
 
 // TODO(greenthread): needs `select_biased!`; until then this test runs only against
-
 // crossbeam_channel (`--cfg crossbeam_reference`).
-
 #[cfg(crossbeam_reference)]
-
 fn unfairness() {
     #[cfg(miri)]
     const COUNT: usize = 100;
@@ -995,11 +989,8 @@ fn unfairness() {
 }
 
 // TODO(greenthread): needs `select_biased!`; until then this test runs only against
-
 // crossbeam_channel (`--cfg crossbeam_reference`).
-
 #[cfg(crossbeam_reference)]
-
 fn unfairness_timeout() {
     #[cfg(miri)]
     const COUNT: usize = 100;
@@ -1038,12 +1029,9 @@ fn unfairness_timeout() {
     assert_eq!(hits, [COUNT, COUNT, 0]);
 }
 
-// TODO(greenthread): needs `select_biased!` and `select!`'s `default()` case; until then this test runs only against
-
-// crossbeam_channel (`--cfg crossbeam_reference`).
-
+// TODO(greenthread): needs `select_biased!` and `select!`'s `default()` case; until then this test
+// runs only against crossbeam_channel (`--cfg crossbeam_reference`).
 #[cfg(crossbeam_reference)]
-
 fn unfairness_try() {
     #[cfg(miri)]
     const COUNT: usize = 100;
@@ -1084,8 +1072,8 @@ fn unfairness_try() {
 
 #[allow(clippy::or_fun_call, clippy::unnecessary_literal_unwrap)]
 // This is intentional.
-// TODO(greenthread): needs `never`; until then this test runs only against
-// crossbeam_channel (`--cfg crossbeam_reference`).
+// TODO(greenthread): needs `never`; until then this test runs only against crossbeam_channel
+// (`--cfg crossbeam_reference`).
 #[cfg(crossbeam_reference)]
 fn references() {
     let (s, r) = unbounded::<i32>();
@@ -1133,8 +1121,9 @@ fn case_blocks() {
 
 #[allow(clippy::redundant_closure_call)]
 // This is intentional.
-// TODO(greenthread): needs `select!` to accept temporaries (a channel expression whose value is dropped at the end of the statement); until then this test runs only against
-// crossbeam_channel (`--cfg crossbeam_reference`).
+// TODO(greenthread): needs `select!` to accept temporaries (a channel expression whose value is
+// dropped at the end of the statement); until then this test runs only against crossbeam_channel
+// (`--cfg crossbeam_reference`).
 #[cfg(crossbeam_reference)]
 fn move_handles() {
     let (s, r) = unbounded::<i32>();
@@ -1160,11 +1149,8 @@ fn infer_types() {
 }
 
 // TODO(greenthread): needs `select!`'s `default()` case; until then this test runs only against
-
 // crossbeam_channel (`--cfg crossbeam_reference`).
-
 #[cfg(crossbeam_reference)]
-
 fn default_syntax() {
     let (s, r) = bounded::<i32>(0);
 
@@ -1240,12 +1226,10 @@ fn once_blocks() {
     }
 }
 
-// TODO(greenthread): needs `select!` to accept temporaries (a channel expression whose value is dropped at the end of the statement); until then this test runs only against
-
-// crossbeam_channel (`--cfg crossbeam_reference`).
-
+// TODO(greenthread): needs `select!` to accept temporaries (a channel expression whose value is
+// dropped at the end of the statement); until then this test runs only against crossbeam_channel
+// (`--cfg crossbeam_reference`).
 #[cfg(crossbeam_reference)]
-
 fn once_receiver() {
     let (_, r) = unbounded::<i32>();
 
@@ -1260,12 +1244,10 @@ fn once_receiver() {
     }
 }
 
-// TODO(greenthread): needs `select!` to accept temporaries (a channel expression whose value is dropped at the end of the statement); until then this test runs only against
-
-// crossbeam_channel (`--cfg crossbeam_reference`).
-
+// TODO(greenthread): needs `select!` to accept temporaries (a channel expression whose value is
+// dropped at the end of the statement); until then this test runs only against crossbeam_channel
+// (`--cfg crossbeam_reference`).
 #[cfg(crossbeam_reference)]
-
 fn once_sender() {
     let (s, _) = unbounded::<i32>();
 
@@ -1611,12 +1593,9 @@ fn disconnect_wakes_receiver() {
     .unwrap();
 }
 
-// TODO(greenthread): needs trailing commas inside `select!` cases (`send(s, 1,)`); until then this test runs only against
-
-// crossbeam_channel (`--cfg crossbeam_reference`).
-
+// TODO(greenthread): needs trailing commas inside `select!` cases (`send(s, 1,)`); until then this
+// test runs only against crossbeam_channel (`--cfg crossbeam_reference`).
 #[cfg(crossbeam_reference)]
-
 fn trailing_comma() {
     let (s, r) = unbounded::<usize>();
 

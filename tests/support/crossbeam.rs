@@ -6,15 +6,19 @@
 //!   the original). `scripts/crossbeam-reference.sh` builds and runs the ports that way.
 //! - [`tests!`] turns each listed upstream test function `name` into two tests,
 //!   `name::os` (the body on an OS thread) and `name::green` (the body on a green thread of
-//!   a fresh [`greenthread::Runtime`]), both bounded by [`LIMIT_SECS`]. The reference build
-//!   has only the `os` half: crossbeam-channel blocks a green thread's worker.
+//!   a fresh [`greenthread::Runtime`]), one after the other (upstream bodies count in
+//!   statics), each bounded by [`LIMIT_SECS`]: a hang aborts the test process. The reference
+//!   build has only the `os` half: crossbeam-channel would block a green thread's worker.
 //! - [`scope`], [`thread`] and [`sync`] stand in for `crossbeam_utils::thread::scope`,
 //!   `std::thread` and the `std::sync` locks the tests use: on a green thread they spawn,
 //!   sleep, yield and wait as green threads (so in `green` mode every thread of a test is
 //!   green), on an OS thread as OS threads.
 //! - [`thread_rng`] and [`Rng`] stand in for rand 0.8's, the version upstream uses.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::{Mutex, PoisonError, mpsc};
+use std::time::Duration;
 
 #[cfg(crossbeam_reference)]
 pub use crossbeam_channel as channel;
@@ -22,7 +26,7 @@ pub use crossbeam_channel as channel;
 pub use greenthread::channel;
 
 /// How long one test (one mode) may take before it counts as a hang.
-pub const LIMIT_SECS: u64 = 120;
+pub const LIMIT_SECS: u64 = 60;
 
 /// Workers of the runtime a `green` test runs on: as many as the machine has cores, at
 /// least two, so a green thread that spins cannot by itself stop every other.
@@ -30,15 +34,18 @@ fn workers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
 }
 
-/// Runs an upstream test body on an OS thread, bounded.
-pub fn run_os(body: fn()) {
-    super::within(LIMIT_SECS, body);
+/// Runs an upstream test body on an OS thread, bounded. `serial` is the test's own lock: its
+/// two modes must not run at once, because upstream bodies keep counters in statics.
+pub fn run_os(test: &str, serial: &Mutex<()>, body: fn()) {
+    let _serial = serial.lock().unwrap_or_else(PoisonError::into_inner);
+    limit(test, body);
 }
 
 /// Runs an upstream test body as a green thread of a fresh runtime, bounded; every thread it
-/// spawns through this module is a green thread of that runtime.
-pub fn run_green(body: fn()) {
-    super::within(LIMIT_SECS, move || {
+/// spawns through this module is a green thread of that runtime. `serial`: see [`run_os`].
+pub fn run_green(test: &str, serial: &Mutex<()>, body: fn()) {
+    let _serial = serial.lock().unwrap_or_else(PoisonError::into_inner);
+    limit(test, move || {
         let rt = greenthread::Runtime::builder()
             .workers(workers())
             .build()
@@ -47,23 +54,59 @@ pub fn run_green(body: fn()) {
     });
 }
 
+/// Runs `f` on its own OS thread; resumes its panic; aborts the test process if it takes
+/// longer than [`LIMIT_SECS`]. Unlike `support::within`, which fails the test and lets the
+/// body run on, this stops it: the threads of a hung upstream test keep spinning and
+/// allocating (a sender on an unbounded channel whose receiver hangs fills the memory).
+fn limit(test: &str, f: impl FnOnce() + Send + 'static) {
+    let (done, wait) = mpsc::channel();
+    let body = std::thread::Builder::new()
+        .name("test-body".into())
+        .spawn(move || {
+            let _ = done.send(catch_unwind(AssertUnwindSafe(f)));
+        })
+        .expect("spawn the test body");
+    match wait.recv_timeout(Duration::from_secs(LIMIT_SECS)) {
+        Ok(Ok(())) => {
+            let _ = body.join();
+        }
+        Ok(Err(payload)) => resume_unwind(payload),
+        Err(_) => {
+            // Straight to stderr: the test harness captures `eprintln!` of a test thread,
+            // and would drop it with the process.
+            let _ = writeln!(
+                std::io::stderr(),
+                "{test}: did not finish within {LIMIT_SECS} s (hang); aborting the test process, \
+                 whose threads cannot be stopped otherwise"
+            );
+            std::process::abort();
+        }
+    }
+}
+
 /// Turns upstream test functions (their `#[test]` removed) into an `os` and a `green` test
 /// each: `tests! { smoke, #[should_panic] panics }` makes `smoke::os`, `smoke::green`, ...
 /// Attributes written before a name (`#[should_panic]`, `#[ignore]`) go on both tests.
 macro_rules! tests {
     ($($(#[$attr:meta])* $name:ident),* $(,)?) => {$(
         mod $name {
+            // Unused where a `#[cfg]` in the attributes leaves out both tests.
+            #[allow(dead_code)]
+            static SERIAL: ::std::sync::Mutex<()> = ::std::sync::Mutex::new(());
+
             #[test]
             $(#[$attr])*
             fn os() {
-                $crate::support::crossbeam::run_os(super::$name);
+                let test = concat!(module_path!(), "::os");
+                $crate::support::crossbeam::run_os(test, &SERIAL, super::$name);
             }
 
             #[cfg(not(crossbeam_reference))]
             #[test]
             $(#[$attr])*
             fn green() {
-                $crate::support::crossbeam::run_green(super::$name);
+                let test = concat!(module_path!(), "::green");
+                $crate::support::crossbeam::run_green(test, &SERIAL, super::$name);
             }
         }
     )*};
