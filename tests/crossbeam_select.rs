@@ -1009,7 +1009,12 @@ fn linearizable_try() {
     #[cfg(miri)]
     const COUNT: usize = 50;
     #[cfg(not(miri))]
-    const COUNT: usize = 100_000;
+    // Port: scaled down in debug builds, where the full count takes much of this file's time.
+    const COUNT: usize = if cfg!(debug_assertions) {
+        10_000
+    } else {
+        100_000
+    };
 
     for step in 0..2 {
         let (start_s, start_r) = bounded::<()>(0);
@@ -1063,7 +1068,12 @@ fn linearizable_timeout() {
     #[cfg(miri)]
     const COUNT: usize = 50;
     #[cfg(not(miri))]
-    const COUNT: usize = 100_000;
+    // Port: scaled down in debug builds, where the full count takes much of this file's time.
+    const COUNT: usize = if cfg!(debug_assertions) {
+        10_000
+    } else {
+        100_000
+    };
 
     for step in 0..2 {
         let (start_s, start_r) = bounded::<()>(0);

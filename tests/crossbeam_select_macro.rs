@@ -749,7 +749,12 @@ fn linearizable_default() {
     #[cfg(miri)]
     const COUNT: usize = 100;
     #[cfg(not(miri))]
-    const COUNT: usize = 100_000;
+    // Port: scaled down in debug builds, where the full count takes much of this file's time.
+    const COUNT: usize = if cfg!(debug_assertions) {
+        10_000
+    } else {
+        100_000
+    };
 
     for step in 0..2 {
         let (start_s, start_r) = bounded::<()>(0);
@@ -795,7 +800,12 @@ fn linearizable_timeout() {
     #[cfg(miri)]
     const COUNT: usize = 100;
     #[cfg(not(miri))]
-    const COUNT: usize = 100_000;
+    // Port: scaled down in debug builds, where the full count takes much of this file's time.
+    const COUNT: usize = if cfg!(debug_assertions) {
+        10_000
+    } else {
+        100_000
+    };
 
     for step in 0..2 {
         let (start_s, start_r) = bounded::<()>(0);
