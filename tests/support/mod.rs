@@ -1,6 +1,10 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+// Only the `crossbeam_*` ports use it; the other test files compile it unused.
+#[allow(unused_imports, unused_macros)]
+pub mod crossbeam;
+
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
