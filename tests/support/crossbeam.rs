@@ -46,8 +46,20 @@ pub fn run_os(test: &str, serial: &Mutex<()>, body: fn()) {
 pub fn run_green(test: &str, serial: &Mutex<()>, body: fn()) {
     let _serial = serial.lock().unwrap_or_else(PoisonError::into_inner);
     limit(test, move || {
+        // Hand-off on: some upstream tests spin in `try_*` loops on as many threads as the
+        // machine has cores while another thread sleeps and then selects, counting on the
+        // OS to preempt the spinners. A green thread that never reaches a switch point keeps
+        // its worker (cooperative scheduling); the runtime's answer to a worker held that
+        // way is a replacement worker (`Builder::handoff`), so the test still runs as
+        // written. Its reports would only say what the test does on purpose.
+        //
+        // Stacks of std's spawned threads' size (2 MiB): upstream's `stack_overflow` tests
+        // pass 32 KiB messages by value, which a debug build copies several times per frame.
         let rt = greenthread::Runtime::builder()
             .workers(workers())
+            .stack_size(2 << 20)
+            .handoff(true)
+            .on_report(|_| {})
             .build()
             .expect("build a runtime");
         rt.block_on(body);
