@@ -533,18 +533,44 @@ impl<T> Chan<T> {
         }
     }
 
-    /// A receiver went away; the last one disconnects the channel and wakes every sender.
+    /// A receiver went away; the last one disconnects the channel, wakes every sender (a
+    /// blocked send gets its message back in its error) and drops the buffered messages
+    /// no one can receive any more, as crossbeam-channel does. They are dropped after the
+    /// lock is released: a message may hold an end of this very channel, whose drop takes
+    /// the lock.
     pub(crate) fn drop_receiver(&self) {
         let mut st = self.state.lock();
         st.receivers -= 1;
         if st.receivers == 0 {
+            let unreceived = std::mem::take(&mut st.queue);
+            let stash = std::mem::take(&mut st.stash);
             let mut waiters: Vec<_> = st.send_waiters.iter().map(|e| e.waiter.clone()).collect();
             // The send in the slot takes its message back and looks again.
             waiters.extend(self.slot.disconnect(false));
             drop(st);
             waiters.iter().for_each(|w| w.wake());
+            drop_unreceived(unreceived);
+            drop(stash);
         }
     }
+}
+
+/// Drops buffered messages in order. If a message's destructor panics, the ones after it
+/// are leaked rather than dropped while unwinding (a second panic would abort), as
+/// crossbeam-channel does.
+fn drop_unreceived<T>(queue: VecDeque<T>) {
+    struct LeakRest<T>(Option<std::collections::vec_deque::IntoIter<T>>);
+    impl<T> Drop for LeakRest<T> {
+        fn drop(&mut self) {
+            // Only while unwinding from a message's destructor: a normal end takes it.
+            std::mem::forget(self.0.take());
+        }
+    }
+    let mut rest = LeakRest(Some(queue.into_iter()));
+    while let Some(msg) = rest.0.as_mut().and_then(Iterator::next) {
+        drop(msg);
+    }
+    drop(rest.0.take());
 }
 
 impl<T> State<T> {
