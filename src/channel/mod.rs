@@ -259,6 +259,14 @@ pub struct Sender<T> {
 
 /// The receiving side of a channel. Clone it for more consumers (each message goes to one).
 ///
+/// Like crossbeam-channel's: `Send + Sync` when the messages are `Send`, and unwind-safe
+/// whatever they are. A receiver of messages that must stay on their thread stays there too:
+///
+/// ```compile_fail
+/// let (_tx, rx) = greenthread::channel::unbounded::<std::rc::Rc<i32>>();
+/// std::thread::spawn(move || drop(rx)); // `Rc` is not `Send`: neither is the receiver
+/// ```
+///
 /// # Examples
 ///
 /// ```
@@ -292,6 +300,23 @@ impl<T> UnwindSafe for Sender<T> {}
 impl<T> RefUnwindSafe for Sender<T> {}
 impl<T> UnwindSafe for Receiver<T> {}
 impl<T> RefUnwindSafe for Receiver<T> {}
+
+// The auto traits crossbeam-channel's types have, checked at every build: the handles are
+// unwind-safe whatever the message type, and `Send + Sync` when it is `Send`; a `Select` is
+// `Send + Sync + Clone`. (What must not hold is locked by `compile_fail` examples: a
+// `Receiver` of `!Send` messages stays on its thread, a `SelectedOperation` too.)
+const _: () = {
+    const fn unwind_safe<H: UnwindSafe + RefUnwindSafe>() {}
+    const fn send_sync<H: Send + Sync>() {}
+    const fn clone<H: Clone>() {}
+    unwind_safe::<Sender<std::rc::Rc<()>>>();
+    unwind_safe::<Receiver<std::cell::Cell<()>>>();
+    send_sync::<Sender<std::cell::Cell<()>>>();
+    send_sync::<Receiver<std::cell::Cell<()>>>();
+    send_sync::<Receiver<Instant>>();
+    send_sync::<Select<'static>>();
+    clone::<Select<'static>>();
+};
 
 fn deadline(timeout: Duration) -> Option<Instant> {
     Instant::now().checked_add(timeout)
@@ -502,6 +527,9 @@ impl<T> Receiver<T> {
         let mut wakes = Wakes::default();
         let mut st = chan.state.lock();
         let r = st.try_recv(&chan.slot, chan.cap, &mut wakes);
+        if matches!(r, Err(TryRecvError::Empty)) && st.has_select_sender(0) {
+            return chan.try_recv_from_select(st, wakes);
+        }
         drop(st);
         wakes.wake();
         r

@@ -19,6 +19,9 @@ pub(crate) enum Token {
     Recv(u64),
     /// A receive on an empty, disconnected channel.
     RecvDisconnected,
+    /// A receive that chose a select waiting to send (`State::choose_select_sender`): the
+    /// message comes to this waiter, in the stash under its id.
+    RecvFromSelect(Arc<Waiter>),
     /// A send to this blocked receiver, chosen for us; `true` if its entry takes the
     /// message in the waiter's mailbox (`Entry::uses_mailbox`).
     SendTo(Arc<Waiter>, bool),
@@ -47,6 +50,10 @@ pub(crate) trait SelectHandle {
     fn release(&self, token: Token, chosen: Option<&Waiter>);
     /// The channel's address, to check that an operation is completed on its own channel.
     fn addr(&self) -> usize;
+    /// What the select's waiter, chosen by a counterpart for this operation, completes:
+    /// a receive takes the message delivered under the waiter's id; a send delivers to the
+    /// receive that chose it.
+    fn chosen(&self, waiter: &Arc<Waiter>) -> Token;
     /// When the operation will become ready by itself (a timer's next delivery): a select
     /// waits no longer than that before it looks again.
     fn deadline(&self) -> Option<Instant> {
@@ -75,7 +82,12 @@ impl<T> SelectHandle for Receiver<T> {
                 Some(Token::Recv(key))
             }
             Err(e) if e.is_disconnected() => Some(Token::RecvDisconnected),
-            Err(_) => None,
+            Err(_) => {
+                // Nothing, but maybe a select waiting to send: it sends to us at once.
+                let waiter = Arc::new(Waiter::keyed());
+                st.choose_select_sender(0, &waiter, false, &mut wakes)
+                    .then_some(Token::RecvFromSelect(waiter))
+            }
         };
         drop(st);
         wakes.wake();
@@ -126,6 +138,10 @@ impl<T> SelectHandle for Receiver<T> {
 
     fn addr(&self) -> usize {
         self.addr()
+    }
+
+    fn chosen(&self, waiter: &Arc<Waiter>) -> Token {
+        Token::Recv(waiter.id)
     }
 
     fn deadline(&self) -> Option<Instant> {
@@ -203,5 +219,16 @@ impl<T> SelectHandle for Sender<T> {
 
     fn addr(&self) -> usize {
         Arc::as_ptr(&self.chan) as *const () as usize
+    }
+
+    fn chosen(&self, waiter: &Arc<Waiter>) -> Token {
+        // The receive recorded itself under the same lock hold that chose us.
+        let (w, mailbox) = self
+            .chan
+            .state
+            .lock()
+            .take_taker(waiter.id)
+            .expect("a receive that chooses a select's send records itself");
+        Token::SendTo(w, mailbox)
     }
 }

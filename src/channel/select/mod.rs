@@ -91,6 +91,22 @@ pub struct Select<'a> {
 /// Dropping it without completing the operation panics (as in crossbeam-channel), after
 /// giving back what it held (a received message goes back to the front of its channel).
 ///
+/// It is completed by the thread that selected it (it may have to wait as that thread), so
+/// it is not `Send`:
+///
+/// ```compile_fail
+/// use greenthread::channel::{Select, unbounded};
+///
+/// let (tx, rx) = unbounded::<i32>();
+/// tx.send(1).unwrap();
+/// let mut sel = Select::new();
+/// sel.recv(&rx);
+/// let oper = sel.select();
+/// std::thread::scope(|s| {
+///     s.spawn(move || oper.recv(&rx)); // `SelectedOperation` is not `Send`
+/// });
+/// ```
+///
 /// # Examples
 ///
 /// ```
@@ -486,8 +502,14 @@ impl<'a> Select<'a> {
             let key = next_key();
             self.shuffle(key);
             for &(h, i) in &self.handles {
-                if let Some(token) = h.try_select(key) {
-                    return Some(self.selected(h, i, token, None));
+                match h.try_select(key) {
+                    // The message comes to the waiter the receive made.
+                    Some(Token::RecvFromSelect(w)) => {
+                        let id = w.id;
+                        return Some(self.selected(h, i, Token::Recv(id), Some(w)));
+                    }
+                    Some(token) => return Some(self.selected(h, i, token, None)),
+                    None => {}
                 }
             }
             if !block || deadline.is_some_and(|d| Instant::now() >= d) {
@@ -495,8 +517,9 @@ impl<'a> Select<'a> {
             }
             // (2) and (3): queue on all, re-check, wait.
             if let Some((i, waiter)) = self.wait_round(deadline) {
-                let id = waiter.id;
-                return Some(self.selected(self.handle(i), i, Token::Recv(id), Some(waiter)));
+                let h = self.handle(i);
+                let token = h.chosen(&waiter);
+                return Some(self.selected(h, i, token, Some(waiter)));
             }
         }
     }
@@ -514,9 +537,10 @@ impl<'a> Select<'a> {
             }
             if let Some((i, waiter)) = self.wait_round(deadline) {
                 // A sender chose one of our receives: the message goes back, first in line,
-                // for the caller to take.
-                self.handle(i)
-                    .release(Token::Recv(waiter.id), Some(&waiter));
+                // for the caller to take. (A receive chose one of our sends: it is told to
+                // look again.)
+                let h = self.handle(i);
+                h.release(h.chosen(&waiter), Some(&waiter));
                 return Some(i);
             }
         }
@@ -585,19 +609,18 @@ fn unregister_all(handles: &[(&dyn SelectHandle, usize)], waiter: &Waiter) -> Op
 }
 
 /// Cleans up a round whose wait is unwound (cancelled, or at runtime shutdown): off every
-/// operation, and a receive it was chosen for meanwhile puts its message back in the channel
-/// (only receives are ever chosen).
+/// operation; a receive it was chosen for meanwhile puts its message back in the channel, and
+/// a send it was chosen for tells its receive to look again.
 struct Registered<'s, 'a> {
     handles: &'s [(&'a dyn SelectHandle, usize)],
-    waiter: &'s Waiter,
+    waiter: &'s Arc<Waiter>,
 }
 
 impl Drop for Registered<'_, '_> {
     fn drop(&mut self) {
         if let Some(v) = unregister_all(self.handles, self.waiter) {
-            let id = self.waiter.id;
             if let Some((h, _)) = self.handles.iter().find(|&&(_, i)| i == v - CHOSEN) {
-                h.release(Token::Recv(id), Some(self.waiter));
+                h.release(h.chosen(self.waiter), Some(self.waiter));
             }
         }
     }
@@ -750,9 +773,12 @@ impl SelectedOperation<'_> {
         match self.token.take() {
             Some(Token::SendTo(w, mailbox)) => {
                 #[allow(unsafe_code)]
-                // SAFETY: `try_select` of this channel (the address is checked above) chose
-                // `w` with its `take_receiver`, recorded the entry's mailbox flag, and the
-                // token is consumed here, so nothing was delivered for that choice yet.
+                // SAFETY: `w` waits on this channel (the address is checked above) for this
+                // one delivery, with the mailbox flag recorded beside it: chosen by our
+                // `try_select` with `take_receiver`, or a receive that chose our waiter and
+                // recorded itself (`choose_select_sender`; its flag is true only for a plain
+                // receive of a `T` that fits). The token is consumed here, so nothing was
+                // delivered for that choice yet.
                 let () = unsafe { chan.deliver_reserved(&w, mailbox, msg) };
                 Ok(())
             }
