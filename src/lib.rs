@@ -151,7 +151,7 @@
 //!   thread that waits in a destructor while it unwinds (from `panic!`, a cancellation, or
 //!   a panic the crate passes on) therefore stays on its worker until the unwind ends, and
 //!   meanwhile `std::thread::panicking()` is also true for the other green threads that run
-//!   on that worker. An unwind started by your own `std::panic::resume_unwind` is not seen
+//!   on that worker ([`thread::panicking`] answers for the calling green thread). An unwind started by your own `std::panic::resume_unwind` is not seen
 //!   by the runtime: don't wait in destructors during one.
 //! - **Panics** unwind only the green thread that panicked; its [`JoinHandle::join`] returns
 //!   the payload. The runtime installs a panic hook that names green threads; one installed

@@ -18,10 +18,14 @@
 //!     takes it from there, under the lock);
 //!   - a receiver chooses a blocked *plain* sender and takes the message out of its entry
 //!     (moving it into the buffer when it frees a place in a bounded channel).
-//! - A `Select` waiting to *send* has no message yet, so it is never chosen: receivers wake
-//!   it (and it looks again, finds the receiver now blocked, and reserves it). Every
-//!   receiver that queues itself wakes such selects, and a select re-checks readiness after
-//!   queueing itself, so neither can miss the other.
+//! - A `Select` waiting to *send* has no message yet, so a receiver that will wait does not
+//!   choose it: it wakes it (and the select looks again, finds the receiver now blocked, and
+//!   reserves it). Every receiver that queues itself wakes such selects, and a select
+//!   re-checks readiness after queueing itself, so neither can miss the other. A receive
+//!   that will *not* wait (`try_recv`, a select's try) and finds nothing else chooses such a
+//!   select instead, records itself as its *taker*, and waits for the select to complete
+//!   its send (or to give it up): so a rendezvous with a waiting select succeeds, as in
+//!   crossbeam-channel.
 //! - Only the owner of an entry removes it, except a counterpart that chose it. A select's
 //!   entries whose waiter gave up (or was chosen elsewhere) are skipped until their owner
 //!   removes them; a plain operation's entry never lingers: its owner settles under the lock
@@ -43,13 +47,14 @@
 //! message goes from a sender's hand to a blocked receiver's); `Some(n)` holds `n`, minus
 //! buffer places `reserved` by selected sends not yet completed.
 
+use crate::loom::sync::MutexGuard;
 use crate::loom::time::Instant;
 use crate::runtime::WaitReason;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
-use super::settle::{Settled, SlotGuard, Unregister, wait_plain};
+use super::settle::{Reclaim, Settled, SlotGuard, Unregister, wait_plain};
 use super::slot::{Parked, Slot};
 use crate::sync::mailbox::{Delivery, Mailbox};
 use crate::sync::waiter::{CHOSEN, WAITING, Waiter};
@@ -74,6 +79,10 @@ pub(crate) struct State<T> {
     pub(crate) recv_waiters: VecDeque<Entry<T>>,
     /// What chosen receivers are handed, keyed by their waiter's (or select's) id.
     pub(crate) stash: Vec<(u64, Stashed<T>)>,
+    /// Receives that chose a select waiting to send ([`State::choose_select_sender`]),
+    /// keyed by that select's waiter id: its send delivers to the receive's waiter (in its
+    /// mailbox if the flag says so, else the stash under its id).
+    pub(crate) takers: Vec<(u64, Arc<Waiter>, bool)>,
 }
 
 /// A blocked operation.
@@ -166,6 +175,7 @@ impl<T> Chan<T> {
                 send_waiters: VecDeque::new(),
                 recv_waiters: VecDeque::new(),
                 stash: Vec::new(),
+                takers: Vec::new(),
             }),
         }
     }
@@ -498,8 +508,9 @@ impl<T> Chan<T> {
     ///
     /// # Safety
     ///
-    /// `w` was chosen by [`State::take_receiver`] of this very channel, its entry's
-    /// `mailbox` flag is `mailbox`, and nothing was delivered to it for that choice yet.
+    /// `w` was chosen by [`State::take_receiver`] of this very channel (or chose a select's
+    /// waiter with [`State::choose_select_sender`] of it), `mailbox` is the flag recorded with
+    /// that choice, and nothing was delivered to it for that choice yet.
     // A put or take of a waiter's mailbox (`sync::mailbox`), its type argued below.
     #[allow(unsafe_code)]
     pub(crate) unsafe fn deliver_reserved(&self, w: &Waiter, mailbox: bool, msg: T) {
@@ -511,6 +522,40 @@ impl<T> Chan<T> {
             self.state.lock().stash.push((w.id, Stashed::Msg(msg)));
         }
         w.wake();
+    }
+
+    /// A receive that will not wait found the channel empty, but a select waiting to send:
+    /// chooses the select (which then sends to us at once) and waits for the message. `Empty`
+    /// if there is none any more, or the select gives the send up.
+    ///
+    /// The caller holds the lock (`st`) since it found the channel empty, and passes the
+    /// wake-ups it collected: a select it woke to look again must not give up its wait
+    /// before we choose it.
+    #[cold]
+    pub(crate) fn try_recv_from_select(
+        &self,
+        mut st: MutexGuard<'_, State<T>>,
+        mut wakes: Wakes,
+    ) -> Result<T, TryRecvError> {
+        let waiter = super::spare::waiter();
+        let mailbox = Mailbox::fits::<T>();
+        let chosen = st.choose_select_sender(0, &waiter, mailbox, &mut wakes);
+        drop(st);
+        wakes.wake();
+        if !chosen {
+            return Err(TryRecvError::Empty);
+        }
+        let guard = Reclaim {
+            chan: self,
+            waiter: &waiter,
+            mailbox,
+        };
+        let delivered = self.take_delivery(&waiter, mailbox, true);
+        std::mem::forget(guard);
+        match delivered {
+            Stashed::Msg(m) => Ok(m),
+            Stashed::Cancelled => Err(TryRecvError::Empty),
+        }
     }
 
     /// Removes every entry of waiter `id` from both queues.
@@ -533,18 +578,44 @@ impl<T> Chan<T> {
         }
     }
 
-    /// A receiver went away; the last one disconnects the channel and wakes every sender.
+    /// A receiver went away; the last one disconnects the channel, wakes every sender (a
+    /// blocked send gets its message back in its error) and drops the buffered messages
+    /// no one can receive any more, as crossbeam-channel does. They are dropped after the
+    /// lock is released: a message may hold an end of this very channel, whose drop takes
+    /// the lock.
     pub(crate) fn drop_receiver(&self) {
         let mut st = self.state.lock();
         st.receivers -= 1;
         if st.receivers == 0 {
+            let unreceived = std::mem::take(&mut st.queue);
+            let stash = std::mem::take(&mut st.stash);
             let mut waiters: Vec<_> = st.send_waiters.iter().map(|e| e.waiter.clone()).collect();
             // The send in the slot takes its message back and looks again.
             waiters.extend(self.slot.disconnect(false));
             drop(st);
             waiters.iter().for_each(|w| w.wake());
+            drop_unreceived(unreceived);
+            drop(stash);
         }
     }
+}
+
+/// Drops buffered messages in order. If a message's destructor panics, the ones after it
+/// are leaked rather than dropped while unwinding (a second panic would abort), as
+/// crossbeam-channel does.
+fn drop_unreceived<T>(queue: VecDeque<T>) {
+    struct LeakRest<T>(Option<std::collections::vec_deque::IntoIter<T>>);
+    impl<T> Drop for LeakRest<T> {
+        fn drop(&mut self) {
+            // Only while unwinding from a message's destructor: a normal end takes it.
+            std::mem::forget(self.0.take());
+        }
+    }
+    let mut rest = LeakRest(Some(queue.into_iter()));
+    while let Some(msg) = rest.0.as_mut().and_then(Iterator::next) {
+        drop(msg);
+    }
+    drop(rest.0.take());
 }
 
 impl<T> State<T> {
@@ -636,6 +707,45 @@ impl<T> State<T> {
             i += 1;
         }
         None
+    }
+
+    /// Whether a select other than waiter `except`'s waits to send.
+    pub(crate) fn has_select_sender(&self, except: u64) -> bool {
+        self.send_waiters
+            .iter()
+            .any(|e| e.msg.is_none() && e.waiter.id != except && e.waiter.state() == WAITING)
+    }
+
+    /// Chooses the first select (other than waiter `except`'s) waiting to send, for the
+    /// receive waiting with `taker`, and records the taker for it: the select's send then
+    /// delivers to `taker` (its mailbox if `mailbox`, else the stash under its id) or
+    /// cancels. Queues the select's wake-up. `false` if no select waits to send.
+    #[cold]
+    pub(crate) fn choose_select_sender(
+        &mut self,
+        except: u64,
+        taker: &Arc<Waiter>,
+        mailbox: bool,
+        wakes: &mut Wakes,
+    ) -> bool {
+        let Some(i) = self
+            .send_waiters
+            .iter()
+            .position(|e| e.msg.is_none() && e.waiter.id != except && e.choose())
+        else {
+            return false;
+        };
+        let e = self.send_waiters.remove(i).expect("index is valid");
+        self.takers.push((e.waiter.id, Arc::clone(taker), mailbox));
+        wakes.push(e.waiter);
+        true
+    }
+
+    /// The receive that chose the select of waiter `id` to send to it, and its mailbox flag.
+    pub(crate) fn take_taker(&mut self, id: u64) -> Option<(Arc<Waiter>, bool)> {
+        let pos = self.takers.iter().position(|(k, ..)| *k == id)?;
+        let (_, w, mailbox) = self.takers.swap_remove(pos);
+        Some((w, mailbox))
     }
 
     /// Whether a blocked plain sender is still waiting.

@@ -149,6 +149,37 @@ pub struct TrySelectError;
 #[derive(PartialEq, Eq, Clone, Copy, Debug)]
 pub struct SelectTimeoutError;
 
+/// [`Select::try_ready`](super::Select::try_ready) found no operation ready.
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::channel::{Select, TryReadyError, unbounded};
+///
+/// let (_tx, rx) = unbounded::<i32>();
+/// let mut sel = Select::new();
+/// sel.recv(&rx);
+/// assert_eq!(sel.try_ready(), Err(TryReadyError));
+/// ```
+#[derive(PartialEq, Eq, Clone, Copy, Debug)]
+pub struct TryReadyError;
+
+/// [`Select::ready_timeout`](super::Select::ready_timeout) timed out.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use greenthread::channel::{ReadyTimeoutError, Select, unbounded};
+///
+/// let (_tx, rx) = unbounded::<i32>();
+/// let mut sel = Select::new();
+/// sel.recv(&rx);
+/// assert_eq!(sel.ready_timeout(Duration::from_millis(5)), Err(ReadyTimeoutError));
+/// ```
+#[derive(PartialEq, Eq, Clone, Copy, Debug)]
+pub struct ReadyTimeoutError;
+
 impl<T> SendError<T> {
     /// The message that could not be sent.
     ///
@@ -452,6 +483,18 @@ impl fmt::Display for SelectTimeoutError {
     }
 }
 
+impl fmt::Display for TryReadyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("all operations in select would block")
+    }
+}
+
+impl fmt::Display for ReadyTimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("timed out waiting on ready")
+    }
+}
+
 impl<T> Error for SendError<T> {}
 impl<T> Error for TrySendError<T> {}
 impl<T> Error for SendTimeoutError<T> {}
@@ -460,3 +503,5 @@ impl Error for TryRecvError {}
 impl Error for RecvTimeoutError {}
 impl Error for TrySelectError {}
 impl Error for SelectTimeoutError {}
+impl Error for TryReadyError {}
+impl Error for ReadyTimeoutError {}

@@ -7,9 +7,14 @@
 //! - Both ends are `Clone` (many senders, many receivers; each message goes to exactly one
 //!   receiver). When every [`Sender`] is gone the channel is *disconnected* for receivers
 //!   (they drain what is left, then get an error), and when every [`Receiver`] is gone,
-//!   sends fail. Errors of a send hand the message back ([`SendError::into_inner`]).
+//!   sends fail and the messages still buffered are dropped. Errors of a send hand the
+//!   message back ([`SendError::into_inner`]).
 //! - [`Select`] and [`select!`](crate::select) wait on several operations (and an optional
 //!   timeout) at once, and complete exactly one.
+//! - [`after`], [`at`] and [`tick`] are timer channels (their messages are the instants they
+//!   were due), and [`never`] never delivers: as in crossbeam-channel, for timeouts and
+//!   periodic work inside a select. Waiting on one parks a green thread on the runtime's
+//!   timers, not its worker.
 //! - [`oneshot`] is a channel for exactly one message (a reply), cheaper than a `bounded(1)`
 //!   used once.
 //!
@@ -51,7 +56,8 @@
 //! exactly one operation.
 
 // Safe code throughout, but for handing a small message to a chosen receiver's mailbox
-// (`sync::mailbox`), allowed where it happens (`chan`, one call in `select`).
+// (`sync::mailbox`), allowed where it happens (`chan`, one call in `select`), and `Select`'s
+// `Send`/`Sync` (argued in `select`).
 #![deny(unsafe_code)]
 
 mod chan;
@@ -61,29 +67,29 @@ mod select;
 mod settle;
 mod slot;
 mod spare;
+mod timer;
 
 use std::fmt;
+use std::marker::PhantomData;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chan::{Chan, Wakes};
 pub use error::{
-    RecvError, RecvTimeoutError, SelectTimeoutError, SendError, SendTimeoutError, TryRecvError,
-    TrySelectError, TrySendError,
+    ReadyTimeoutError, RecvError, RecvTimeoutError, SelectTimeoutError, SendError,
+    SendTimeoutError, TryReadyError, TryRecvError, TrySelectError, TrySendError,
 };
 pub use select::{Select, SelectedOperation};
+use timer::Timer;
 
 #[doc(inline)]
-pub use crate::select;
+pub use crate::{select, select_biased};
 
-/// Implementation detail of [`select!`]: a case either ran or passes the selected
-/// operation outwards.
+/// The entry point of `select!` under crossbeam-channel's name for it (its tests build
+/// macros of their own on it).
 #[doc(hidden)]
-#[derive(Debug)]
-pub enum __Dispatch<'a, R> {
-    Done(R),
-    Pending(SelectedOperation<'a>),
-}
+pub use crate::crossbeam_channel_internal;
 
 /// A channel holding at most `cap` messages; `bounded(0)` is a rendezvous channel.
 ///
@@ -119,7 +125,119 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 
 fn new<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
     let chan = Arc::new(Chan::new(cap));
-    (Sender { chan: chan.clone() }, Receiver { chan })
+    let rx = Receiver {
+        flavor: Flavor::Chan(chan.clone()),
+    };
+    (Sender { chan }, rx)
+}
+
+/// A channel that delivers one message, the instant it was due, after `duration`.
+///
+/// Like crossbeam-channel's `after`: the receiver has no sender (it never disconnects); one
+/// receive gets the message once it is due, and later ones find the channel empty. A
+/// `duration` too long to add to now gives [`never()`]. A blocked receive parks a green
+/// thread (on the runtime's timers), not its worker.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use greenthread::channel::{after, select, unbounded};
+///
+/// let start = Instant::now();
+/// let (_tx, rx) = unbounded::<i32>();
+/// let timeout = after(Duration::from_millis(10));
+/// select! {
+///     recv(rx) -> _ => unreachable!(),
+///     recv(timeout) -> at => assert!(at.unwrap() >= start + Duration::from_millis(10)),
+/// }
+/// ```
+pub fn after(duration: Duration) -> Receiver<Instant> {
+    match Instant::now().checked_add(duration) {
+        Some(when) => at(when),
+        None => never(),
+    }
+}
+
+/// A channel that delivers one message, `when`, once `when` has come.
+///
+/// As [`after`], for a deadline instead of a duration.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use greenthread::channel::{TryRecvError, at};
+///
+/// let when = Instant::now() + Duration::from_millis(5);
+/// let rx = at(when);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty)); // not yet
+/// assert_eq!(rx.recv(), Ok(when));
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty)); // once only
+/// ```
+pub fn at(when: Instant) -> Receiver<Instant> {
+    timer_receiver(Timer::at(when))
+}
+
+/// A channel that delivers a message every `duration`: the instant each tick was due.
+///
+/// Like crossbeam-channel's `tick`: the first tick is due `duration` from now; after one is
+/// received, the next is due `duration` after the later of the tick's time and the moment
+/// it was received, so ticks missed while no one received are dropped rather than
+/// delivered in a burst. A `duration` too long to add to now gives [`never()`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use greenthread::channel::tick;
+///
+/// let start = Instant::now();
+/// let ticker = tick(Duration::from_millis(5));
+/// let first = ticker.recv().unwrap();
+/// let second = ticker.recv().unwrap();
+/// assert!(first >= start + Duration::from_millis(5));
+/// assert!(second >= first + Duration::from_millis(5));
+/// ```
+pub fn tick(duration: Duration) -> Receiver<Instant> {
+    match Instant::now().checked_add(duration) {
+        Some(first) => timer_receiver(Timer::tick(first, duration)),
+        None => never(),
+    }
+}
+
+/// A receiver that never delivers a message and never disconnects.
+///
+/// Like crossbeam-channel's `never`: useful in [`select!`] for a case that is only
+/// sometimes enabled. A receive on it waits for ever (or until its timeout).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use greenthread::channel::{RecvTimeoutError, never, select, unbounded};
+///
+/// let (tx, rx) = unbounded();
+/// tx.send(1).unwrap();
+/// let enabled: Option<&greenthread::channel::Receiver<i32>> = None;
+/// select! {
+///     recv(enabled.cloned().unwrap_or_else(never)) -> _ => unreachable!(),
+///     recv(rx) -> msg => assert_eq!(msg, Ok(1)),
+/// }
+/// let r = never::<i32>();
+/// assert_eq!(r.recv_timeout(Duration::from_millis(5)), Err(RecvTimeoutError::Timeout));
+/// ```
+pub const fn never<T>() -> Receiver<T> {
+    Receiver {
+        flavor: Flavor::Never(PhantomData),
+    }
+}
+
+fn timer_receiver(timer: Timer) -> Receiver<Instant> {
+    Receiver {
+        // The message type is `Instant` itself: the conversion is the identity.
+        flavor: Flavor::Timer(Arc::new(timer), |i| i),
+    }
 }
 
 /// The sending side of a channel. Clone it for more producers.
@@ -141,6 +259,14 @@ pub struct Sender<T> {
 
 /// The receiving side of a channel. Clone it for more consumers (each message goes to one).
 ///
+/// Like crossbeam-channel's: `Send + Sync` when the messages are `Send`, and unwind-safe
+/// whatever they are. A receiver of messages that must stay on their thread stays there too:
+///
+/// ```compile_fail
+/// let (_tx, rx) = greenthread::channel::unbounded::<std::rc::Rc<i32>>();
+/// std::thread::spawn(move || drop(rx)); // `Rc` is not `Send`: neither is the receiver
+/// ```
+///
 /// # Examples
 ///
 /// ```
@@ -153,8 +279,44 @@ pub struct Sender<T> {
 /// assert_eq!((rx.recv(), rx2.recv()), (Ok("a"), Ok("b"))); // each message goes to one
 /// ```
 pub struct Receiver<T> {
-    chan: Arc<Chan<T>>,
+    flavor: Flavor<T>,
 }
+
+/// What a [`Receiver`] receives from.
+enum Flavor<T> {
+    /// A channel made by [`bounded`] or [`unbounded`].
+    Chan(Arc<Chan<T>>),
+    /// A timer ([`after`], [`at`], [`tick`]) and how its instants become messages: only
+    /// ever made with `T = Instant` and the identity, so the type system, not a cast,
+    /// carries the fact that a timer's messages are instants.
+    Timer(Arc<Timer>, fn(Instant) -> T),
+    /// [`never`]: nothing, ever.
+    Never(PhantomData<fn() -> T>),
+}
+
+// The channel's state stays consistent whatever a panic interrupts (no user code runs under
+// its lock, and no lock poisons), as crossbeam-channel promises for its handles.
+impl<T> UnwindSafe for Sender<T> {}
+impl<T> RefUnwindSafe for Sender<T> {}
+impl<T> UnwindSafe for Receiver<T> {}
+impl<T> RefUnwindSafe for Receiver<T> {}
+
+// The auto traits crossbeam-channel's types have, checked at every build: the handles are
+// unwind-safe whatever the message type, and `Send + Sync` when it is `Send`; a `Select` is
+// `Send + Sync + Clone`. (What must not hold is locked by `compile_fail` examples: a
+// `Receiver` of `!Send` messages stays on its thread, a `SelectedOperation` too.)
+const _: () = {
+    const fn unwind_safe<H: UnwindSafe + RefUnwindSafe>() {}
+    const fn send_sync<H: Send + Sync>() {}
+    const fn clone<H: Clone>() {}
+    unwind_safe::<Sender<std::rc::Rc<()>>>();
+    unwind_safe::<Receiver<std::cell::Cell<()>>>();
+    send_sync::<Sender<std::cell::Cell<()>>>();
+    send_sync::<Receiver<std::cell::Cell<()>>>();
+    send_sync::<Receiver<Instant>>();
+    send_sync::<Select<'static>>();
+    clone::<Select<'static>>();
+};
 
 fn deadline(timeout: Duration) -> Option<Instant> {
     Instant::now().checked_add(timeout)
@@ -356,15 +518,61 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(5));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        if let Some(m) = self.chan.take_from_slot() {
+        let Flavor::Chan(chan) = &self.flavor else {
+            return self.try_recv_other();
+        };
+        if let Some(m) = chan.take_from_slot() {
             return Ok(m);
         }
         let mut wakes = Wakes::default();
-        let mut st = self.chan.state.lock();
-        let r = st.try_recv(&self.chan.slot, self.chan.cap, &mut wakes);
+        let mut st = chan.state.lock();
+        let r = st.try_recv(&chan.slot, chan.cap, &mut wakes);
+        if matches!(r, Err(TryRecvError::Empty)) && st.has_select_sender(0) {
+            return chan.try_recv_from_select(st, wakes);
+        }
         drop(st);
         wakes.wake();
         r
+    }
+
+    /// [`Receiver::try_recv`] of a timer or [`never`].
+    #[cold]
+    fn try_recv_other(&self) -> Result<T, TryRecvError> {
+        match &self.flavor {
+            Flavor::Timer(timer, msg) => timer.try_recv().map(msg),
+            _ => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// A blocking receive of a timer or [`never`], until `deadline` at the latest.
+    #[cold]
+    fn recv_other(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        match &self.flavor {
+            Flavor::Timer(timer, msg) => timer.recv(deadline).map(msg),
+            _ => {
+                timer::sleep_until(deadline);
+                Err(RecvTimeoutError::Timeout)
+            }
+        }
+    }
+
+    /// The address of what it receives from (0 for [`never`]), to check that a selected
+    /// operation is completed on its own channel.
+    pub(crate) fn addr(&self) -> usize {
+        match &self.flavor {
+            Flavor::Chan(chan) => Arc::as_ptr(chan) as *const () as usize,
+            Flavor::Timer(timer, _) => Arc::as_ptr(timer) as *const () as usize,
+            Flavor::Never(_) => 0,
+        }
+    }
+
+    /// The channel, for a receiver made by [`bounded`] or [`unbounded`].
+    #[inline]
+    pub(crate) fn chan(&self) -> Option<&Arc<Chan<T>>> {
+        match &self.flavor {
+            Flavor::Chan(chan) => Some(chan),
+            _ => None,
+        }
     }
 
     /// Receives a message, waiting while the channel is empty.
@@ -383,8 +591,13 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.recv(), Ok(1));
     /// assert_eq!(rx.recv(), Err(RecvError));
     /// ```
+    #[inline]
     pub fn recv(&self) -> Result<T, RecvError> {
-        self.chan.recv(None).map_err(|_| RecvError)
+        match &self.flavor {
+            Flavor::Chan(chan) => chan.recv(None),
+            _ => self.recv_other(None),
+        }
+        .map_err(|_| RecvError)
     }
 
     /// Receives a message, waiting at most `timeout`.
@@ -406,7 +619,10 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Err(RecvTimeoutError::Disconnected));
     /// ```
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.chan.recv(deadline(timeout))
+        match deadline(timeout) {
+            Some(d) => self.recv_deadline(d),
+            None => self.recv().map_err(RecvTimeoutError::from),
+        }
     }
 
     /// Receives a message, waiting until `deadline` at the latest.
@@ -428,7 +644,10 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.recv_deadline(deadline), Err(RecvTimeoutError::Timeout));
     /// ```
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
-        self.chan.recv(Some(deadline))
+        match &self.flavor {
+            Flavor::Chan(chan) => chan.recv(Some(deadline)),
+            _ => self.recv_other(Some(deadline)),
+        }
     }
 
     /// A blocking iterator: yields messages until the channel is empty and disconnected.
@@ -493,9 +712,11 @@ impl<T> Receiver<T> {
     /// assert!(rx.is_full());
     /// ```
     pub fn is_full(&self) -> bool {
-        self.chan
-            .cap
-            .is_some_and(|c| self.chan.state.lock().queue.len() >= c)
+        match &self.flavor {
+            Flavor::Chan(chan) => chan.cap.is_some_and(|c| chan.state.lock().queue.len() >= c),
+            Flavor::Timer(timer, _) => timer.is_ready(),
+            Flavor::Never(_) => true,
+        }
     }
 
     /// The number of messages in the buffer.
@@ -512,7 +733,11 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.chan.state.lock().queue.len()
+        match &self.flavor {
+            Flavor::Chan(chan) => chan.state.lock().queue.len(),
+            Flavor::Timer(timer, _) => usize::from(timer.is_ready()),
+            Flavor::Never(_) => 0,
+        }
     }
 
     /// The capacity: `Some(n)` for `bounded(n)`, `None` for unbounded.
@@ -526,7 +751,11 @@ impl<T> Receiver<T> {
     /// assert_eq!(unbounded::<i32>().1.capacity(), None);
     /// ```
     pub fn capacity(&self) -> Option<usize> {
-        self.chan.cap
+        match &self.flavor {
+            Flavor::Chan(chan) => chan.cap,
+            Flavor::Timer(..) => Some(1),
+            Flavor::Never(_) => Some(0),
+        }
     }
 
     /// Whether both handles belong to the same channel.
@@ -542,7 +771,12 @@ impl<T> Receiver<T> {
     /// assert!(!rx.same_channel(&other));
     /// ```
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
-        Arc::ptr_eq(&self.chan, &other.chan)
+        match (&self.flavor, &other.flavor) {
+            (Flavor::Chan(a), Flavor::Chan(b)) => Arc::ptr_eq(a, b),
+            (Flavor::Timer(a, _), Flavor::Timer(b, _)) => Arc::ptr_eq(a, b),
+            (Flavor::Never(_), Flavor::Never(_)) => true,
+            _ => false,
+        }
     }
 }
 
@@ -557,10 +791,15 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
-        self.chan.state.lock().receivers += 1;
-        Receiver {
-            chan: self.chan.clone(),
-        }
+        let flavor = match &self.flavor {
+            Flavor::Chan(chan) => {
+                chan.state.lock().receivers += 1;
+                Flavor::Chan(chan.clone())
+            }
+            Flavor::Timer(timer, msg) => Flavor::Timer(timer.clone(), *msg),
+            Flavor::Never(_) => Flavor::Never(PhantomData),
+        };
+        Receiver { flavor }
     }
 }
 
@@ -572,7 +811,9 @@ impl<T> Drop for Sender<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.chan.drop_receiver();
+        if let Flavor::Chan(chan) = &self.flavor {
+            chan.drop_receiver();
+        }
     }
 }
 

@@ -136,3 +136,19 @@ impl<T> Drop for SlotGuard<'_, T> {
         }
     }
 }
+
+/// For a receive that chose a select waiting to send (`Chan::try_recv_from_select`) and
+/// waits for its message: if its green thread unwinds meanwhile, waits for the message (or
+/// the select's cancellation) and puts it back in the channel, first in line.
+pub(super) struct Reclaim<'a, T> {
+    pub(super) chan: &'a Chan<T>,
+    pub(super) waiter: &'a Waiter,
+    pub(super) mailbox: bool,
+}
+
+impl<T> Drop for Reclaim<'_, T> {
+    fn drop(&mut self) {
+        self.chan
+            .reclaim(self.waiter.id, Some(self.waiter), self.mailbox);
+    }
+}

@@ -125,7 +125,7 @@ pub(crate) fn set_unwinding(task: &Task, on: bool) {
 /// other green threads bound to this worker while they unwind. It only tells that a flagged
 /// unwind has ended: one caught by the green thread's own `catch_unwind` (a bound unwinding
 /// green thread never leaves this worker, so with nothing unwinding here it is over).
-fn unwinding(task: &Task) -> bool {
+pub(crate) fn unwinding(task: &Task) -> bool {
     if task.cancel_requested.load(Ordering::Relaxed) & UNWINDING == 0 {
         return false;
     }

@@ -568,6 +568,42 @@ pub fn is_green() -> bool {
     current_task().is_some()
 }
 
+/// Whether the current thread is unwinding because of a panic, like
+/// `std::thread::panicking`, but for the green thread that calls it.
+///
+/// std counts the panics in progress per OS thread, and a green thread that waits in a
+/// destructor while it unwinds leaves its worker to others meanwhile: for them, std's
+/// `panicking()` is then true although they are not unwinding. This one answers for the
+/// calling green thread (from the mark the runtime's panic hook, and the runtime's own
+/// unwinds such as a cancellation, set on it); on an OS thread it is std's. An unwind the
+/// runtime does not see (a panic hook installed after the runtime's replaces it; a
+/// `std::panic::resume_unwind` of your own) reads as std's answer for the green thread that
+/// started it only while no other unwind is in progress on its worker.
+///
+/// # Examples
+///
+/// ```
+/// struct Check;
+/// impl Drop for Check {
+///     fn drop(&mut self) {
+///         assert!(greenthread::thread::panicking());
+///     }
+/// }
+///
+/// let h = greenthread::spawn(|| {
+///     assert!(!greenthread::thread::panicking());
+///     let _check = Check;
+///     panic!("unwinds through `Check`");
+/// });
+/// assert!(h.join().is_err());
+/// ```
+pub fn panicking() -> bool {
+    match current_task() {
+        Some(task) => cancel::unwinding(task),
+        None => std::thread::panicking(),
+    }
+}
+
 /// Spawns a green thread, like `std::thread::spawn`, and returns a [`JoinHandle`] for it.
 ///
 /// Called on a green thread, the new one runs on the same runtime; called on an OS thread,

@@ -1,13 +1,15 @@
 //! What a select needs from each channel end, without its message type: [`SelectHandle`],
-//! implemented for [`Receiver`] and [`Sender`], and the [`Token`] a ready operation leaves.
+//! implemented for [`Receiver`] (of every flavour: a channel, a timer, `never`) and
+//! [`Sender`], and the [`Token`] a ready operation leaves.
 
 #![forbid(unsafe_code)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use crate::channel::chan::{Entry, Stashed, Wakes};
-use crate::channel::{Receiver, Sender};
+use crate::channel::{Flavor, Receiver, Sender};
 use crate::sync::waiter::Waiter;
 
 /// How a ready operation will be completed.
@@ -17,6 +19,9 @@ pub(crate) enum Token {
     Recv(u64),
     /// A receive on an empty, disconnected channel.
     RecvDisconnected,
+    /// A receive that chose a select waiting to send (`State::choose_select_sender`): the
+    /// message comes to this waiter, in the stash under its id.
+    RecvFromSelect(Arc<Waiter>),
     /// A send to this blocked receiver, chosen for us; `true` if its entry takes the
     /// message in the waiter's mailbox (`Entry::uses_mailbox`).
     SendTo(Arc<Waiter>, bool),
@@ -24,6 +29,8 @@ pub(crate) enum Token {
     SendSlot,
     /// A send on a channel without receivers.
     SendDisconnected,
+    /// A timer's delivery, taken.
+    Timer(Instant),
 }
 
 /// One side of a channel, seen by a select without its message type.
@@ -43,6 +50,15 @@ pub(crate) trait SelectHandle {
     fn release(&self, token: Token, chosen: Option<&Waiter>);
     /// The channel's address, to check that an operation is completed on its own channel.
     fn addr(&self) -> usize;
+    /// What the select's waiter, chosen by a counterpart for this operation, completes:
+    /// a receive takes the message delivered under the waiter's id; a send delivers to the
+    /// receive that chose it.
+    fn chosen(&self, waiter: &Arc<Waiter>) -> Token;
+    /// When the operation will become ready by itself (a timer's next delivery): a select
+    /// waits no longer than that before it looks again.
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
 }
 
 pub(super) fn next_key() -> u64 {
@@ -52,16 +68,26 @@ pub(super) fn next_key() -> u64 {
 
 impl<T> SelectHandle for Receiver<T> {
     fn try_select(&self, key: u64) -> Option<Token> {
+        let chan = match &self.flavor {
+            Flavor::Chan(chan) => chan,
+            Flavor::Timer(timer, _) => return timer.try_recv().ok().map(Token::Timer),
+            Flavor::Never(_) => return None,
+        };
         let mut wakes = Wakes::default();
-        let mut st = self.chan.state.lock();
-        let r = st.try_recv(&self.chan.slot, self.chan.cap, &mut wakes);
+        let mut st = chan.state.lock();
+        let r = st.try_recv(&chan.slot, chan.cap, &mut wakes);
         let token = match r {
             Ok(m) => {
                 st.stash.push((key, Stashed::Msg(m)));
                 Some(Token::Recv(key))
             }
             Err(e) if e.is_disconnected() => Some(Token::RecvDisconnected),
-            Err(_) => None,
+            Err(_) => {
+                // Nothing, but maybe a select waiting to send: it sends to us at once.
+                let waiter = Arc::new(Waiter::keyed());
+                st.choose_select_sender(0, &waiter, false, &mut wakes)
+                    .then_some(Token::RecvFromSelect(waiter))
+            }
         };
         drop(st);
         wakes.wake();
@@ -69,10 +95,12 @@ impl<T> SelectHandle for Receiver<T> {
     }
 
     fn register(&self, waiter: &Arc<Waiter>, oper: usize) {
+        // A timer wakes no one: the select waits until its `deadline`.
+        let Some(chan) = self.chan() else { return };
         let mut wakes = Wakes::default();
-        let mut st = self.chan.state.lock();
+        let mut st = chan.state.lock();
         // Its re-check (`is_ready`) finds a send already waiting in the slot.
-        self.chan.slot.mark_busy(false);
+        chan.slot.mark_busy(false);
         st.recv_waiters.push_back(Entry {
             waiter: waiter.clone(),
             oper,
@@ -85,24 +113,42 @@ impl<T> SelectHandle for Receiver<T> {
     }
 
     fn is_ready(&self, _id: u64) -> bool {
-        let st = self.chan.state.lock();
+        let chan = match &self.flavor {
+            Flavor::Chan(chan) => chan,
+            Flavor::Timer(timer, _) => return timer.is_ready(),
+            Flavor::Never(_) => return false,
+        };
+        let st = chan.state.lock();
         // Only plain senders count, and a select's own sends are never plain.
-        !st.queue.is_empty() || st.senders == 0 || st.has_sender(&self.chan.slot)
+        !st.queue.is_empty() || st.senders == 0 || st.has_sender(&chan.slot)
     }
 
     fn unregister(&self, id: u64) {
-        self.chan.unregister(id);
+        if let Some(chan) = self.chan() {
+            chan.unregister(id);
+        }
     }
 
     fn release(&self, token: Token, chosen: Option<&Waiter>) {
-        if let Token::Recv(key) = token {
+        if let (Token::Recv(key), Some(chan)) = (token, self.chan()) {
             // A select's receives take their message from the stash.
-            self.chan.reclaim(key, chosen, false);
+            chan.reclaim(key, chosen, false);
         }
     }
 
     fn addr(&self) -> usize {
-        Arc::as_ptr(&self.chan) as *const () as usize
+        self.addr()
+    }
+
+    fn chosen(&self, waiter: &Arc<Waiter>) -> Token {
+        Token::Recv(waiter.id)
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        match &self.flavor {
+            Flavor::Timer(timer, _) => timer.deadline(),
+            _ => None,
+        }
     }
 }
 
@@ -173,5 +219,16 @@ impl<T> SelectHandle for Sender<T> {
 
     fn addr(&self) -> usize {
         Arc::as_ptr(&self.chan) as *const () as usize
+    }
+
+    fn chosen(&self, waiter: &Arc<Waiter>) -> Token {
+        // The receive recorded itself under the same lock hold that chose us.
+        let (w, mailbox) = self
+            .chan
+            .state
+            .lock()
+            .take_taker(waiter.id)
+            .expect("a receive that chooses a select's send records itself");
+        Token::SendTo(w, mailbox)
     }
 }
