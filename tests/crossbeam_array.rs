@@ -690,9 +690,6 @@ fn channel_through_channel() {
     .unwrap();
 }
 
-// TODO(greenthread): needs `Receiver: UnwindSafe` (catch_unwind around a drop); until then this
-// test runs only against crossbeam_channel (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn panic_on_drop() {
     struct Msg1<'a>(&'a mut bool);
     impl Drop for Msg1<'_> {
@@ -772,6 +769,5 @@ tests! {
     fairness_duplicates,
     recv_in_send,
     channel_through_channel,
-    #[cfg(crossbeam_reference)]
     panic_on_drop,
 }

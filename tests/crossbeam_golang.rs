@@ -22,11 +22,6 @@
 
 // Port: `clippy::needless_lifetimes` too (a lint newer than upstream's `impl<'a, T>`).
 #![allow(clippy::redundant_clone, clippy::needless_lifetimes)]
-// TODO(greenthread): needs `never` and `tick`, and `select!` accepting temporaries (`recv(c.rx())`)
-// and a variable assigned in each case (`let b; select! { .. => b = m, .. }`); until then this file
-// runs only against crossbeam_channel (`--cfg crossbeam_reference`, see
-// scripts/crossbeam-reference.sh).
-#![cfg(crossbeam_reference)]
 
 mod support;
 

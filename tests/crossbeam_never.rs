@@ -11,11 +11,6 @@
 
 //! Tests for the never channel flavor.
 
-// TODO(greenthread): needs `never`, `tick`, and `select!` accepting temporaries
-// (`recv(never::<i32>())` in `smoke`, `optional`); until then this file runs only against
-// crossbeam_channel (`--cfg crossbeam_reference`, see scripts/crossbeam-reference.sh).
-#![cfg(crossbeam_reference)]
-
 mod support;
 
 use std::time::{Duration, Instant};

@@ -11,11 +11,6 @@
 
 //! Tests for channel readiness using the `Select` struct.
 
-// TODO(greenthread): needs `after`, `tick` and `Select::{ready, ready_timeout, try_ready}`; until
-// then this file runs only against crossbeam_channel (`--cfg crossbeam_reference`, see
-// scripts/crossbeam-reference.sh).
-#![cfg(crossbeam_reference)]
-
 mod support;
 
 use std::any::Any;

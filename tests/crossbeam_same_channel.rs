@@ -9,29 +9,18 @@
 //   test attributes) and makes the two tests of each, bounded by a time limit;
 // - others are marked `// Port:` where they are.
 
-// TODO(greenthread): used only by the gated tests below.
-#[cfg(crossbeam_reference)]
 use std::time::Duration;
 
 mod support;
 
-use support::crossbeam::channel::{bounded, unbounded};
-// TODO(greenthread): `after`, `never` and `tick`; until then the tests using them run only against
-// crossbeam_channel (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 use support::crossbeam::channel::{after, never, tick};
+use support::crossbeam::channel::{bounded, unbounded};
 use support::crossbeam::tests;
 
-// TODO(greenthread): used only by the tests of `after` and `tick`, for now only against
-// crossbeam_channel (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn ms(ms: u64) -> Duration {
     Duration::from_millis(ms)
 }
 
-// TODO(greenthread): needs `after`; until then this test runs only against crossbeam_channel
-// (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn after_same_channel() {
     let r = after(ms(50));
 
@@ -79,9 +68,6 @@ fn list_same_channel() {
     assert!(!r2.same_channel(&r3));
 }
 
-// TODO(greenthread): needs `never`; until then this test runs only against crossbeam_channel
-// (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn never_same_channel() {
     let r = never::<usize>();
 
@@ -94,9 +80,6 @@ fn never_same_channel() {
     assert!(r2.same_channel(&r3));
 }
 
-// TODO(greenthread): needs `tick`; until then this test runs only against crossbeam_channel (`--cfg
-// crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn tick_same_channel() {
     let r = tick(ms(50));
 
@@ -137,13 +120,10 @@ fn different_flavors_same_channel() {
 }
 
 tests! {
-    #[cfg(crossbeam_reference)]
     after_same_channel,
     array_same_channel,
     list_same_channel,
-    #[cfg(crossbeam_reference)]
     never_same_channel,
-    #[cfg(crossbeam_reference)]
     tick_same_channel,
     zero_same_channel,
     different_flavors_same_channel,

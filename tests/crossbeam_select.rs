@@ -19,9 +19,6 @@ use std::time::{Duration, Instant};
 use support::crossbeam::thread;
 
 use support::crossbeam::channel::{Receiver, Select, TryRecvError, bounded, unbounded};
-// TODO(greenthread): `after` and `tick`; until then the tests using them run only against
-// crossbeam_channel (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 use support::crossbeam::channel::{after, tick};
 use support::crossbeam::scope;
 use support::crossbeam::tests;
@@ -1123,9 +1120,6 @@ fn linearizable_timeout() {
     }
 }
 
-// TODO(greenthread): needs `after` and `tick`; until then this test runs only against
-// crossbeam_channel (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn fairness1() {
     #[cfg(miri)]
     const COUNT: usize = 50;
@@ -1235,9 +1229,6 @@ fn fairness2() {
     .unwrap();
 }
 
-// TODO(greenthread): needs `Select: Send + Sync + Clone`; until then this test runs only against
-// crossbeam_channel (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn sync_and_clone() {
     const THREADS: usize = 20;
 
@@ -1266,9 +1257,6 @@ fn sync_and_clone() {
     assert_eq!(r.try_recv(), Err(TryRecvError::Empty));
 }
 
-// TODO(greenthread): needs `Select: Send + Sync + Clone`; until then this test runs only against
-// crossbeam_channel (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn send_and_clone() {
     const THREADS: usize = 20;
 
@@ -1362,12 +1350,9 @@ tests! {
     channel_through_channel,
     linearizable_try,
     linearizable_timeout,
-    #[cfg(crossbeam_reference)]
     fairness1,
     fairness2,
-    #[cfg(crossbeam_reference)]
     sync_and_clone,
-    #[cfg(crossbeam_reference)]
     send_and_clone,
     reuse,
 }

@@ -29,12 +29,8 @@ use std::time::{Duration, Instant};
 use support::crossbeam::thread;
 
 use support::crossbeam::channel::{Receiver, RecvError, SendError, TryRecvError};
-use support::crossbeam::channel::{bounded, select, unbounded};
-// TODO(greenthread): `after`, `never`, `select_biased!` and `tick`; until then the tests using them
-// (and `Sender`, used only in gated tests) run only against crossbeam_channel (`--cfg
-// crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 use support::crossbeam::channel::{Sender, after, never, select_biased, tick};
+use support::crossbeam::channel::{bounded, select, unbounded};
 use support::crossbeam::scope;
 use support::crossbeam::tests;
 
@@ -469,10 +465,6 @@ fn nesting() {
     }
 }
 
-// TODO(greenthread): needs `select!` to accept temporaries (a channel expression whose value is
-// dropped at the end of the statement); until then this test runs only against crossbeam_channel
-// (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn panic_sender() {
     fn get() -> Sender<i32> {
         panic!("send panicked")
@@ -486,10 +478,6 @@ fn panic_sender() {
     }
 }
 
-// TODO(greenthread): needs `select!` to accept temporaries (a channel expression whose value is
-// dropped at the end of the statement); until then this test runs only against crossbeam_channel
-// (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn panic_receiver() {
     fn get() -> Receiver<i32> {
         panic!("recv panicked")
@@ -847,9 +835,6 @@ fn linearizable_timeout() {
     }
 }
 
-// TODO(greenthread): needs `after` and `tick`; until then this test runs only against
-// crossbeam_channel (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn fairness1() {
     #[cfg(miri)]
     const COUNT: usize = 100;
@@ -959,9 +944,6 @@ fn fairness_send() {
     assert!(hits.iter().all(|x| *x >= COUNT / 4));
 }
 
-// TODO(greenthread): needs `select_biased!`; until then this test runs only against
-// crossbeam_channel (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn unfairness() {
     #[cfg(miri)]
     const COUNT: usize = 100;
@@ -998,9 +980,6 @@ fn unfairness() {
     assert_eq!(hits, [COUNT, COUNT, 0]);
 }
 
-// TODO(greenthread): needs `select_biased!`; until then this test runs only against
-// crossbeam_channel (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn unfairness_timeout() {
     #[cfg(miri)]
     const COUNT: usize = 100;
@@ -1039,9 +1018,6 @@ fn unfairness_timeout() {
     assert_eq!(hits, [COUNT, COUNT, 0]);
 }
 
-// TODO(greenthread): needs `select_biased!` and `select!`'s `default()` case; until then this test
-// runs only against crossbeam_channel (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn unfairness_try() {
     #[cfg(miri)]
     const COUNT: usize = 100;
@@ -1082,9 +1058,6 @@ fn unfairness_try() {
 
 #[allow(clippy::or_fun_call, clippy::unnecessary_literal_unwrap)]
 // This is intentional.
-// TODO(greenthread): needs `never`; until then this test runs only against crossbeam_channel
-// (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn references() {
     let (s, r) = unbounded::<i32>();
     select! {
@@ -1131,10 +1104,6 @@ fn case_blocks() {
 
 #[allow(clippy::redundant_closure_call)]
 // This is intentional.
-// TODO(greenthread): needs `select!` to accept temporaries (a channel expression whose value is
-// dropped at the end of the statement); until then this test runs only against crossbeam_channel
-// (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn move_handles() {
     let (s, r) = unbounded::<i32>();
     select! {
@@ -1158,9 +1127,6 @@ fn infer_types() {
     r.recv().unwrap();
 }
 
-// TODO(greenthread): needs `select!`'s `default()` case; until then this test runs only against
-// crossbeam_channel (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn default_syntax() {
     let (s, r) = bounded::<i32>(0);
 
@@ -1236,10 +1202,6 @@ fn once_blocks() {
     }
 }
 
-// TODO(greenthread): needs `select!` to accept temporaries (a channel expression whose value is
-// dropped at the end of the statement); until then this test runs only against crossbeam_channel
-// (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn once_receiver() {
     let (_, r) = unbounded::<i32>();
 
@@ -1254,10 +1216,6 @@ fn once_receiver() {
     }
 }
 
-// TODO(greenthread): needs `select!` to accept temporaries (a channel expression whose value is
-// dropped at the end of the statement); until then this test runs only against crossbeam_channel
-// (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn once_sender() {
     let (s, _) = unbounded::<i32>();
 
@@ -1603,9 +1561,6 @@ fn disconnect_wakes_receiver() {
     .unwrap();
 }
 
-// TODO(greenthread): needs trailing commas inside `select!` cases (`send(s, 1,)`); until then this
-// test runs only against crossbeam_channel (`--cfg crossbeam_reference`).
-#[cfg(crossbeam_reference)]
 fn trailing_comma() {
     let (s, r) = unbounded::<usize>();
 
@@ -1635,10 +1590,8 @@ tests! {
     duplicate_operations,
     nesting,
     #[should_panic(expected = "send panicked")]
-    #[cfg(crossbeam_reference)]
     panic_sender,
     #[should_panic(expected = "recv panicked")]
-    #[cfg(crossbeam_reference)]
     panic_receiver,
     stress_recv,
     stress_send,
@@ -1650,31 +1603,22 @@ tests! {
     channel_through_channel,
     linearizable_default,
     linearizable_timeout,
-    #[cfg(crossbeam_reference)]
     fairness1,
     fairness2,
     fairness_recv,
     fairness_send,
-    #[cfg(crossbeam_reference)]
     unfairness,
-    #[cfg(crossbeam_reference)]
     unfairness_timeout,
-    #[cfg(crossbeam_reference)]
     unfairness_try,
-    #[cfg(crossbeam_reference)]
     references,
     case_blocks,
-    #[cfg(crossbeam_reference)]
     move_handles,
     infer_types,
-    #[cfg(crossbeam_reference)]
     default_syntax,
     same_variable_name,
     handles_on_heap,
     once_blocks,
-    #[cfg(crossbeam_reference)]
     once_receiver,
-    #[cfg(crossbeam_reference)]
     once_sender,
     parse_nesting,
     evaluate,
@@ -1688,6 +1632,5 @@ tests! {
     send_timeout,
     disconnect_wakes_sender,
     disconnect_wakes_receiver,
-    #[cfg(crossbeam_reference)]
     trailing_comma,
 }

@@ -14,11 +14,6 @@
 #![cfg(not(miri))]
 // TODO: many assertions failed due to Miri is slow
 
-// TODO(greenthread): needs `after`, `tick`, `Select::ready`, and `select!` accepting temporaries
-// (`recv(tick(ms(50)))` in `fire`, `recv_race`, `stress_default`); until then this file runs only
-// against crossbeam_channel (`--cfg crossbeam_reference`, see scripts/crossbeam-reference.sh).
-#![cfg(crossbeam_reference)]
-
 mod support;
 
 use std::sync::atomic::AtomicUsize;
