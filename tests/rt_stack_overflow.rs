@@ -17,15 +17,27 @@ fn recurse(depth: u64) -> u64 {
     recurse(depth - 1) + std::hint::black_box(buf[7]) as u64
 }
 
-/// Recurses `depth` frames deep, then switches (yield) while still deep.
+/// Recurses until its frame is below the address `limit`, then, with `switch`, switches
+/// (yield) while still that deep.
 #[inline(never)]
-fn recurse_then_yield(depth: u64) -> u64 {
-    let buf = std::hint::black_box([depth as u8; 512]);
-    if depth == 0 {
-        greenthread::yield_now();
+fn recurse_below(limit: usize, switch: bool) -> u64 {
+    let buf = std::hint::black_box([limit as u8; 512]);
+    if (&buf as *const [u8; 512] as usize) < limit {
+        if switch {
+            greenthread::yield_now();
+        }
         return buf[0] as u64;
     }
-    recurse_then_yield(depth - 1) + std::hint::black_box(buf[7]) as u64
+    recurse_below(limit, switch) + std::hint::black_box(buf[7]) as u64
+}
+
+/// An address `below` bytes under the caller's frame. Overflows are measured in bytes, not
+/// frames: how large a frame is depends on the build (AddressSanitizer's redzones make
+/// them much larger), and too deep a recursion runs through the neighbour below as well.
+#[inline(never)]
+fn under_here(below: usize) -> usize {
+    let here = std::hint::black_box(0u8);
+    (&here as *const u8 as usize) - below
 }
 
 fn assert_reported(out: &std::process::Output, name: &str, size: usize, how: &str) {
@@ -113,9 +125,9 @@ fn overflow_compact_stack(name: &str, body: fn() -> u64) -> ! {
 fn compact_stack_overflow_is_caught_at_the_switch() {
     const NAME: &str = "compact_stack_overflow_is_caught_at_the_switch";
     if support::is_child(NAME) {
-        // ~80 frames of over 512 bytes: past 64 KiB, but not through the neighbour; it
-        // switches (yields) while still that deep.
-        overflow_compact_stack("compact-deep", || recurse_then_yield(200));
+        // 80 KiB deep: past 64 KiB, but not through the 64 KiB neighbour; it switches
+        // (yields) while still that deep.
+        overflow_compact_stack("compact-deep", || recurse_below(under_here(80 << 10), true));
     }
     let out = support::run_child(NAME, &[]);
     assert_reported(
@@ -131,7 +143,7 @@ fn compact_stack_overflow_that_returned_trips_the_canary() {
     const NAME: &str = "compact_stack_overflow_that_returned_trips_the_canary";
     if support::is_child(NAME) {
         overflow_compact_stack("compact-canary", || {
-            let v = recurse(200); // overflows and comes back
+            let v = recurse_below(under_here(80 << 10), false); // overflows and comes back
             greenthread::yield_now(); // the worker checks the canary here
             v
         });
