@@ -17,37 +17,28 @@ fn recurse(depth: u64) -> u64 {
     recurse(depth - 1) + std::hint::black_box(buf[7]) as u64
 }
 
-/// About where the stack pointer of the caller is: the address of a local of a frame just
-/// below it.
+/// Recurses until its frame is below the address `limit`, then, with `switch`, switches
+/// (yield) while still that deep.
 #[inline(never)]
-fn stack_address() -> usize {
-    let here = 0u8;
-    std::hint::black_box(&here as *const u8 as usize)
-}
-
-/// Recurses until the stack is `bytes` deeper than `from` (an address in an outer frame),
-/// runs `at_bottom` there, and returns.
-///
-/// The depth is in bytes, not frames: a debug build's frames are larger than a release
-/// build's (and so is everything `at_bottom` calls), so a frame count that lands an overflow
-/// just past a compact stack's limit in one build runs through the whole neighbour below and
-/// onto the slab's guard page in the other.
-#[inline(never)]
-fn recurse_below(from: usize, bytes: usize, at_bottom: fn()) -> u64 {
-    let buf = std::hint::black_box([0xa5u8; 512]);
-    let here = buf.as_ptr() as usize;
-    if from - here >= bytes {
-        at_bottom();
+fn recurse_below(limit: usize, switch: bool) -> u64 {
+    let buf = std::hint::black_box([limit as u8; 512]);
+    if (&buf as *const [u8; 512] as usize) < limit {
+        if switch {
+            greenthread::yield_now();
+        }
         return buf[0] as u64;
     }
-    recurse_below(from, bytes, at_bottom) + std::hint::black_box(buf[7]) as u64
+    recurse_below(limit, switch) + std::hint::black_box(buf[7]) as u64
 }
 
-/// How deep the compact-stack cases recurse, from a frame near the top of a 64 KiB stack:
-/// 16 KiB past its limit, into the neighbour's 64 KiB, so that the overflow lands in memory
-/// (no fault) and what runs at the bottom (a switch) has some 45 KiB of neighbour left
-/// before the slab's guard page, in any build.
-const PAST_THE_LIMIT: usize = (64 + 16) * 1024;
+/// An address `below` bytes under the caller's frame. Overflows are measured in bytes, not
+/// frames: how large a frame is depends on the build (AddressSanitizer's redzones make
+/// them much larger), and too deep a recursion runs through the neighbour below as well.
+#[inline(never)]
+fn under_here(below: usize) -> usize {
+    let here = std::hint::black_box(0u8);
+    (&here as *const u8 as usize) - below
+}
 
 fn assert_reported(out: &std::process::Output, name: &str, size: usize, how: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -134,11 +125,9 @@ fn overflow_compact_stack(name: &str, body: fn() -> u64) -> ! {
 fn compact_stack_overflow_is_caught_at_the_switch() {
     const NAME: &str = "compact_stack_overflow_is_caught_at_the_switch";
     if support::is_child(NAME) {
-        // Past 64 KiB, but not through the neighbour; it switches (yields) while still that
-        // deep, where the stack pointer check must catch it.
-        overflow_compact_stack("compact-deep", || {
-            recurse_below(stack_address(), PAST_THE_LIMIT, greenthread::yield_now)
-        });
+        // 80 KiB deep: past 64 KiB, but not through the 64 KiB neighbour; it switches
+        // (yields) while still that deep.
+        overflow_compact_stack("compact-deep", || recurse_below(under_here(80 << 10), true));
     }
     let out = support::run_child(NAME, &[]);
     assert_reported(
@@ -154,7 +143,7 @@ fn compact_stack_overflow_that_returned_trips_the_canary() {
     const NAME: &str = "compact_stack_overflow_that_returned_trips_the_canary";
     if support::is_child(NAME) {
         overflow_compact_stack("compact-canary", || {
-            let v = recurse_below(stack_address(), PAST_THE_LIMIT, || ()); // past the limit, and back
+            let v = recurse_below(under_here(80 << 10), false); // overflows and comes back
             greenthread::yield_now(); // the worker checks the canary here
             v
         });

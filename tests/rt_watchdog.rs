@@ -131,6 +131,68 @@ fn a_long_computation_is_reported_as_computing() {
     });
 }
 
+/// Pins the calling OS thread to `cpu`.
+fn pin_to(cpu: usize) {
+    // SAFETY: a zeroed cpu_set_t is the empty set; CPU_SET and sched_setaffinity get a valid
+    // set of the size they are told.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        assert_eq!(
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set),
+            0
+        );
+    }
+}
+
+#[test]
+fn a_worker_starved_of_cpu_is_not_reported_as_blocked_in_a_call() {
+    // A green thread computes while its worker gets almost no CPU: the worker shares one CPU
+    // with two busy OS threads, at the lowest priority. The kernel counts a wait for a CPU
+    // only when it ends, so a window can show neither time on a CPU nor waiting: that is a
+    // starved worker (runnable), not one asleep in a call.
+    within(60, || {
+        let threshold = Duration::from_millis(20);
+        let (rt, reports) = watched("wd-s", 1, threshold, false);
+        // SAFETY: sched_getcpu has no preconditions.
+        let cpu = usize::try_from(unsafe { libc::sched_getcpu() }).unwrap();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let hogs: Vec<_> = (0..2)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    pin_to(cpu);
+                    while !stop.load(Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                })
+            })
+            .collect();
+        let h = rt.block_on(|| {
+            greenthread::spawn(move || {
+                // On its worker: the only one, so the runtime's last for this test.
+                pin_to(cpu);
+                // SAFETY: gettid has no preconditions; raising one's own nice value needs no
+                // privilege.
+                unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as _, 19) };
+                let t = Instant::now();
+                while t.elapsed() < Duration::from_millis(1500) {
+                    std::hint::spin_loop();
+                }
+            })
+        });
+        h.join().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        for hog in hogs {
+            hog.join().unwrap();
+        }
+        for (_, report) in reports.try_iter() {
+            let text = report.to_string();
+            assert!(!text.contains("blocked in a call"), "{text}");
+        }
+    });
+}
+
 #[test]
 fn green_threads_that_switch_or_park_are_not_reported() {
     within(30, || {

@@ -429,7 +429,8 @@ impl Runtime {
     /// # Examples
     ///
     /// ```
-    /// let rt = greenthread::Runtime::new()?;
+    /// // One worker: it is done with each green thread before it runs the next.
+    /// let rt = greenthread::Runtime::builder().workers(1).build()?;
     /// for _ in 0..10 {
     ///     rt.spawn(greenthread::yield_now).join().unwrap();
     /// }

@@ -210,11 +210,15 @@ struct Seen {
 }
 
 /// Nanoseconds an OS thread has spent on a CPU, and waiting for one
-/// (`/proc/self/task/<tid>/schedstat`).
+/// (`/proc/self/task/<tid>/schedstat`), and whether it is runnable now (`.../stat`).
 #[derive(Debug, Default, Clone, Copy)]
 struct SchedTimes {
     on_cpu: u64,
+    /// The kernel adds a wait for a CPU only once the wait ends (the thread gets one), so
+    /// this leaves out the wait of a thread that is waiting now.
     waiting: u64,
+    /// Running or waiting for a CPU (state `R`), not asleep in a call.
+    runnable: bool,
 }
 
 impl SchedTimes {
@@ -224,9 +228,14 @@ impl SchedTimes {
         }
         let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
         let mut fields = text.split_whitespace().map(str::parse::<u64>);
+        let (on_cpu, waiting) = (fields.next()?.ok()?, fields.next()?.ok()?);
+        // The state follows the command name, which is in parentheses and may hold spaces.
+        let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+        let state = stat[stat.rfind(')')? + 1..].trim_start().chars().next()?;
         Some(SchedTimes {
-            on_cpu: fields.next()?.ok()?,
-            waiting: fields.next()?.ok()?,
+            on_cpu,
+            waiting,
+            runnable: state == 'R',
         })
     }
 }
@@ -366,10 +375,15 @@ impl Watch {
                                     (d as u128 * whole as u128 / window as u128) as u64,
                                 )
                             };
-                            Some((
-                                scale(b.on_cpu.saturating_sub(a.on_cpu)),
-                                scale(b.waiting.saturating_sub(a.waiting)),
-                            ))
+                            let on_cpu = b.on_cpu.saturating_sub(a.on_cpu);
+                            let mut waiting = b.waiting.saturating_sub(a.waiting);
+                            if b.runnable {
+                                // Runnable now: whatever of the window it did not spend on a
+                                // CPU it spent waiting for one (the kernel has not counted
+                                // a wait still going on), not asleep in a call.
+                                waiting = waiting.max(window.saturating_sub(on_cpu));
+                            }
+                            Some((scale(on_cpu), scale(waiting)))
                         });
                     // The kernel adds a wait for a CPU to `waiting` only once it ends, so a
                     // worker that is waiting right now (runnable, hardly on a CPU) counts as

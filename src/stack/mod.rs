@@ -42,6 +42,7 @@
 //! system call in steady state. The pool is process-wide because the mapping budget is.
 
 pub(crate) mod overflow;
+mod sanitizer;
 
 use std::cell::RefCell;
 use std::io;
@@ -200,7 +201,9 @@ impl Stack {
     /// error of `mmap` if the kernel refuses the memory.
     pub(crate) fn new(size: usize, guard: bool) -> io::Result<Stack> {
         let size = round_size(size)?;
-        pool().take(size, guard).map(|mem| Stack { mem })
+        let mem = pool().take(size, guard)?;
+        sanitizer::own(&mem);
+        Ok(Stack { mem })
     }
 
     pub(crate) fn mem(&self) -> StackMem {
@@ -210,6 +213,8 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
+        // SAFETY: `Stack::new` passed this `mem` to `own`, and only this drop releases it.
+        unsafe { sanitizer::release(&self.mem) };
         pool().give(self.mem);
     }
 }
