@@ -690,6 +690,7 @@ fn channel_through_channel() {
     .unwrap();
 }
 
+#[cfg_attr(asan, allow(dead_code))]
 fn panic_on_drop() {
     struct Msg1<'a>(&'a mut bool);
     impl Drop for Msg1<'_> {
@@ -769,5 +770,9 @@ tests! {
     fairness_duplicates,
     recv_in_send,
     channel_through_channel,
+    // Port: not under LeakSanitizer, which rightly reports what this test leaks on purpose:
+    // after a message's destructor panics, the channel leaks the messages behind it (as
+    // crossbeam's does) rather than drop them while unwinding.
+    #[cfg(not(asan))]
     panic_on_drop,
 }
