@@ -89,7 +89,7 @@ struct Exclusive {
     waiters: WaiterCache,
 }
 
-// Why this is sound: the one `Send` argument of the crate, for the coroutine a green thread owns.
+// SAFETY: the one `Send` argument of the crate, for the coroutine a green thread owns.
 // [1] corosensei's `Coroutine` is `!Send` because values on its stack might be `!Send`.
 // The closure that starts it is `Send` (spawn requires it), and everything else on the
 // stack was created by that closure's own code. [2] Only one OS thread ever runs or touches
@@ -101,7 +101,6 @@ struct Exclusive {
 // That is the documented caveat of every stackful runtime (crate docs, "Caveats"); the
 // runtime reads its own thread-locals fresh after every switch, and `stay_on_worker` pins
 // a green thread to one OS thread for code that needs it.
-// SAFETY: as argued just above.
 unsafe impl Send for Exclusive {}
 // SAFETY: `&Exclusive` is shared (through `Arc<Task>`) but its cells are only accessed by
 // the current runner, one thread at a time, per [2] above.
@@ -126,12 +125,11 @@ std::thread_local! {
 #[inline(never)]
 pub(crate) fn current_task() -> Option<&'static Task> {
     let p = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
-    // Why this is sound: CURRENT is non-null only between `Task::resume`'s set and reset, or during
+    // SAFETY: CURRENT is non-null only between `Task::resume`'s set and reset, or during
     // `Task::cancel`, i.e. while code runs on that task's stack or tears it down. The task is
     // kept alive by the runtime's registry until its coroutine has returned or been unwound,
     // so it outlives every frame that can observe this reference. The crate never stores the
     // reference beyond the green thread's own frames.
-    // SAFETY: as argued just above.
     unsafe { p.as_ref() }
 }
 
@@ -312,7 +310,8 @@ impl Task {
         // first means code running during the unwind cannot reach it through the task.
         let co = unsafe { (*self.own.co.get()).take() };
         drop(co);
-        // SAFETY: as above; locals are dropped with the green thread, like std's TLS.
+        // SAFETY: exclusive access per this function's contract (no worker runs this task, and
+        // the coroutine is gone); locals are dropped with the green thread, like std's TLS.
         drop(unsafe { std::mem::take(&mut *self.own.locals.get()) });
         self.own.waiters.clear();
         self.park.finish();
@@ -406,11 +405,10 @@ impl Task {
 pub(crate) fn current_arc() -> Option<Arc<Task>> {
     let task = current_task()?;
     let p: *const Task = task;
-    // Why this is sound: every `Task` is created inside an `Arc` by `Task::new` and never moved out of
+    // SAFETY: every `Task` is created inside an `Arc` by `Task::new` and never moved out of
     // it, so `p` is the pointer of a live `Arc<Task>` (live: the registry holds one while the
     // green thread runs). Incrementing its strong count first makes `from_raw` hand us our
     // own reference without taking anyone else's.
-    // SAFETY: as argued just above.
     unsafe {
         Arc::increment_strong_count(p);
         Some(Arc::from_raw(p))

@@ -93,27 +93,28 @@ fn the_reported_program() {
 }
 
 /// B is woken once, into the spinner's LIFO slot, and the spinner waits for B.
+fn lifo_slot_behind_a_spinner(rt: Runtime) {
+    let (tx, rx) = bounded::<()>(1);
+    let ran = Arc::new(AtomicBool::new(false));
+    let r = ran.clone();
+    let b = spawn_named(&rt, "b", move || {
+        rx.recv().unwrap();
+        r.store(true, Ordering::Release);
+    });
+    until_parked(&rt, "b", WaitReason::ChannelRecv);
+    let start = Instant::now();
+    let a = rt.spawn(move || {
+        tx.send(()).unwrap(); // wakes B into this worker's LIFO slot
+        spin_until(|| ran.load(Ordering::Acquire))
+    });
+    assert!(a.join().unwrap(), "B never ran: stranded in the LIFO slot");
+    b.join().unwrap();
+    assert!(start.elapsed() < BOUND, "took {:?}", start.elapsed());
+}
+
 #[test]
 fn the_lifo_slot_behind_a_spinner() {
-    within(30, || {
-        let rt = two_workers();
-        let (tx, rx) = bounded::<()>(1);
-        let ran = Arc::new(AtomicBool::new(false));
-        let r = ran.clone();
-        let b = spawn_named(&rt, "b", move || {
-            rx.recv().unwrap();
-            r.store(true, Ordering::Release);
-        });
-        until_parked(&rt, "b", WaitReason::ChannelRecv);
-        let start = Instant::now();
-        let a = rt.spawn(move || {
-            tx.send(()).unwrap(); // wakes B into this worker's LIFO slot
-            spin_until(|| ran.load(Ordering::Acquire))
-        });
-        assert!(a.join().unwrap(), "B never ran: stranded in the LIFO slot");
-        b.join().unwrap();
-        assert!(start.elapsed() < BOUND, "took {:?}", start.elapsed());
-    });
+    within(30, || lifo_slot_behind_a_spinner(two_workers()));
 }
 
 /// The same with the watchdog and the deadlock check off: moving stranded work is the
@@ -127,22 +128,7 @@ fn the_lifo_slot_behind_a_spinner_without_the_watchdog() {
             .deadlock(greenthread::runtime::DeadlockAction::Ignore)
             .build()
             .unwrap();
-        let (tx, rx) = bounded::<()>(1);
-        let ran = Arc::new(AtomicBool::new(false));
-        let r = ran.clone();
-        let b = spawn_named(&rt, "b", move || {
-            rx.recv().unwrap();
-            r.store(true, Ordering::Release);
-        });
-        until_parked(&rt, "b", WaitReason::ChannelRecv);
-        let start = Instant::now();
-        let a = rt.spawn(move || {
-            tx.send(()).unwrap();
-            spin_until(|| ran.load(Ordering::Acquire))
-        });
-        assert!(a.join().unwrap(), "B never ran: stranded in the LIFO slot");
-        b.join().unwrap();
-        assert!(start.elapsed() < BOUND, "took {:?}", start.elapsed());
+        lifo_slot_behind_a_spinner(rt);
     });
 }
 

@@ -92,7 +92,8 @@ struct Inner<T> {
 // written by the receiver only while no sender may read it. A `T` crosses from the sender's
 // thread to the receiver's, hence `T: Send`.
 unsafe impl<T: Send> Sync for Inner<T> {}
-// SAFETY: as above.
+// SAFETY: moving an `Inner` to another thread moves the `T` it may hold (`T: Send`) and the
+// receiver's `Waiter` handle (a `Thread`, which is `Send`); its cells need no more than that.
 unsafe impl<T: Send> Send for Inner<T> {}
 
 impl<T> Drop for Inner<T> {
@@ -215,7 +216,9 @@ fn wake<T>(inner: &Inner<T>) {
     // it stored its handle (release, acquired by ours); it writes the handle again only
     // while nothing was sent and `RX_WAITING` is clear, and we just set `TX_GONE`.
     inner.waiter.with(|w| {
-        // SAFETY: as above: a read, while the receiver does not write.
+        // SAFETY: a shared read of the receiver's handle: the receiver stored it before it set
+        // `RX_WAITING` (which our read-modify-write acquired) and writes it again only while
+        // `RX_WAITING` is clear, so no write overlaps this read.
         if let Some(w) = unsafe { &*w } {
             w.wake();
         }

@@ -555,11 +555,10 @@ impl Runtime {
         F: FnOnce() -> T + Send,
         T: Send,
     {
-        // Why this is sound: we join the green thread before returning, and `join` returns only once its
+        // SAFETY: we join the green thread before returning, and `join` returns only once its
         // packet is set, which happens after `f` and everything it borrowed are done with
         // (see `Builder::spawn_unchecked`). The runtime cannot shut down meanwhile: `&self`
         // keeps it alive.
-        // SAFETY: as argued just above.
         let inner = unsafe { thread::Builder::new().spawn_unchecked(&self.shared, None, f) }
             .expect("failed to spawn green thread");
         // Not cancellable while `f` may still borrow from the caller: a cancelled caller

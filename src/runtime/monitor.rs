@@ -229,13 +229,10 @@ impl SchedTimes {
         let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
         let mut fields = text.split_whitespace().map(str::parse::<u64>);
         let (on_cpu, waiting) = (fields.next()?.ok()?, fields.next()?.ok()?);
-        // The state follows the command name, which is in parentheses and may hold spaces.
-        let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
-        let state = stat[stat.rfind(')')? + 1..].trim_start().chars().next()?;
         Some(SchedTimes {
             on_cpu,
             waiting,
-            runnable: state == 'R',
+            runnable: is_runnable(tid),
         })
     }
 }
@@ -385,13 +382,7 @@ impl Watch {
                             }
                             Some((scale(on_cpu), scale(waiting)))
                         });
-                    // The kernel adds a wait for a CPU to `waiting` only once it ends, so a
-                    // worker that is waiting right now (runnable, hardly on a CPU) counts as
-                    // starved too, not as asleep in a call.
-                    let starved = |(on_cpu, waiting): (Duration, Duration)| {
-                        waiting * 2 > blocked_for || (on_cpu * 2 < blocked_for && is_runnable(tid))
-                    };
-                    if used.is_some_and(starved) {
+                    if used.is_some_and(|(_, waiting)| waiting * 2 > blocked_for) {
                         seen.since = now;
                         seen.sched = None;
                         continue;

@@ -64,11 +64,10 @@ std::thread_local! {
 #[inline(never)]
 pub(crate) fn current() -> Option<&'static Worker> {
     let p = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
-    // Why this is sound: CURRENT is non-null only while `Worker::run` executes on this OS thread, and
+    // SAFETY: CURRENT is non-null only while `Worker::run` executes on this OS thread, and
     // points at the `Worker` on that function's frame, which outlives every caller on this
     // thread (green threads run inside that frame's loop). Callers do not keep the
     // reference past a switch point or past the call that obtained it.
-    // SAFETY: as argued just above.
     unsafe { p.as_ref() }
 }
 

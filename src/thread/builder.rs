@@ -172,11 +172,10 @@ impl Builder {
         T: Send + 'scope,
     {
         let shared = scheduler::current_shared();
-        // Why this is sound: `scope` does not return before every green thread spawned in it has
+        // SAFETY: `scope` does not return before every green thread spawned in it has
         // finished and dropped its result (it waits for `num_running_threads` to reach zero,
         // which the packet's drop decrements), so everything borrowed for 'scope outlives
         // the green thread.
-        // SAFETY: as argued just above.
         let inner = unsafe { self.spawn_unchecked(&shared, Some(scope.data.clone()), f)? };
         Ok(ScopedJoinHandle(inner))
     }

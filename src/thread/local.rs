@@ -190,12 +190,11 @@ impl<T: 'static> LocalKey<T> {
                 }
             }
         };
-        // Why this is sound: `value` points into a `Box` owned by the current green thread's (or OS
+        // SAFETY: `value` points into a `Box` owned by the current green thread's (or OS
         // thread's) map. Entries are never removed or moved while the owner runs: the map
         // only grows, and is dropped when the green thread finishes (after `f` returns, as
         // `f` runs on it) or when the OS thread's locals are destroyed (after which
         // `try_with` above fails instead). The value is only reachable from its owner.
-        // SAFETY: as argued just above.
         Ok(f(unsafe { &*value }))
     }
 }

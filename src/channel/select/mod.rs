@@ -773,11 +773,10 @@ impl SelectedOperation<'_> {
         match self.token.take() {
             Some(Token::SendTo(w, mailbox)) => {
                 #[allow(unsafe_code)]
-                // SAFETY: `w` waits on this channel (the address is checked above) for this
-                // one delivery, with the mailbox flag recorded beside it: chosen by our
-                // `try_select` with `take_receiver`, or a receive that chose our waiter and
-                // recorded itself (`choose_select_sender`; its flag is true only for a plain
-                // receive of a `T` that fits). The token is consumed here, so nothing was
+                // SAFETY: [1] `w` waits on this channel (address checked above) for this one
+                // delivery: chosen by our `try_select` (`take_receiver`) or a receive that
+                // chose us (`choose_select_sender`); [2] `mailbox` is true only for a plain
+                // receive of a `T` that fits; [3] the token is consumed here, so nothing was
                 // delivered for that choice yet.
                 let () = unsafe { chan.deliver_reserved(&w, mailbox, msg) };
                 Ok(())
